@@ -1,0 +1,169 @@
+package ritorno
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Money is an amount in the minor unit of its currency (cents for USD, yen for JPY, fils
+// for KWD). It is never a float: platform decimal strings are parsed exactly.
+type Money struct {
+	Amount   int64  // minor units
+	Currency string // ISO 4217 code, upper case
+}
+
+// currencyExponents lists the ISO 4217 currencies whose minor unit is not 1/100.
+var currencyExponents = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+	"PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+	"XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+	"CLF": 4, "UYW": 4,
+}
+
+// CurrencyExponent returns the number of decimal places of the currency's minor unit.
+func CurrencyExponent(currency string) int {
+	if e, ok := currencyExponents[currency]; ok {
+		return e
+	}
+	return 2
+}
+
+// ValidateCurrency checks that code looks like an ISO 4217 code (three upper-case letters).
+func ValidateCurrency(code string) error {
+	if len(code) != 3 {
+		return Errorf(EINVALID, "currency %q must be a three-letter ISO 4217 code", code)
+	}
+	for _, r := range code {
+		if r < 'A' || r > 'Z' {
+			return Errorf(EINVALID, "currency %q must be a three-letter ISO 4217 code", code)
+		}
+	}
+	return nil
+}
+
+// ParseMoney parses a platform decimal string ("19.99", "-5", "1,234.50" is refused) into
+// minor units of currency. Digits beyond the currency's exponent must be zeros ("19.990"
+// is fine for USD, "19.995" is an error): rounding money silently would lose it.
+func ParseMoney(s string, currency string) (Money, error) {
+	if err := ValidateCurrency(currency); err != nil {
+		return Money{}, err
+	}
+	exp := CurrencyExponent(currency)
+	str := strings.TrimSpace(s)
+	if str == "" {
+		return Money{}, Errorf(EINVALID, "empty amount")
+	}
+	neg := false
+	switch str[0] {
+	case '-':
+		neg, str = true, str[1:]
+	case '+':
+		str = str[1:]
+	}
+	whole, frac, hasDot := strings.Cut(str, ".")
+	if whole == "" && (!hasDot || frac == "") {
+		return Money{}, Errorf(EINVALID, "amount %q is not a decimal number", s)
+	}
+	for _, part := range []string{whole, frac} {
+		for _, r := range part {
+			if r < '0' || r > '9' {
+				return Money{}, Errorf(EINVALID, "amount %q is not a decimal number", s)
+			}
+		}
+	}
+	if len(frac) > exp {
+		if strings.Trim(frac[exp:], "0") != "" {
+			return Money{}, Errorf(EINVALID, "amount %q has more decimals than %s allows (%d)", s, currency, exp)
+		}
+		frac = frac[:exp]
+	}
+	frac += strings.Repeat("0", exp-len(frac))
+	digits := strings.TrimLeft(whole+frac, "0")
+	if digits == "" {
+		return Money{Amount: 0, Currency: currency}, nil
+	}
+	amount, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return Money{}, Errorf(EINVALID, "amount %q is out of range", s)
+	}
+	if neg {
+		amount = -amount
+	}
+	return Money{Amount: amount, Currency: currency}, nil
+}
+
+// MustParseMoney is ParseMoney for constants in tests and fixtures; it panics on error.
+func MustParseMoney(s, currency string) Money {
+	m, err := ParseMoney(s, currency)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Zero returns no money in currency.
+func Zero(currency string) Money { return Money{Currency: currency} }
+
+// IsZero reports whether the amount is zero.
+func (m Money) IsZero() bool { return m.Amount == 0 }
+
+// Add returns m+o; adding different currencies is an error, never a silent mix.
+func (m Money) Add(o Money) (Money, error) {
+	if m.Currency != o.Currency {
+		return Money{}, Errorf(EINVALID, "cannot add %s to %s", o.Currency, m.Currency)
+	}
+	if (o.Amount > 0 && m.Amount > math.MaxInt64-o.Amount) || (o.Amount < 0 && m.Amount < math.MinInt64-o.Amount) {
+		return Money{}, Errorf(EINVALID, "amount overflow")
+	}
+	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
+}
+
+// Sub returns m-o under the same rules as Add.
+func (m Money) Sub(o Money) (Money, error) {
+	if o.Amount == math.MinInt64 {
+		return Money{}, Errorf(EINVALID, "amount overflow")
+	}
+	return m.Add(Money{Amount: -o.Amount, Currency: o.Currency})
+}
+
+// Mul returns m times an integer quantity.
+func (m Money) Mul(n int64) (Money, error) {
+	if n != 0 && (m.Amount > math.MaxInt64/abs(n) || m.Amount < math.MinInt64/abs(n)) {
+		return Money{}, Errorf(EINVALID, "amount overflow")
+	}
+	return Money{Amount: m.Amount * n, Currency: m.Currency}, nil
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// Decimal renders the amount as a plain decimal string in major units ("19.99").
+func (m Money) Decimal() string {
+	exp := CurrencyExponent(m.Currency)
+	sign := ""
+	a := m.Amount
+	if a < 0 {
+		sign = "-"
+	}
+	digits := strconv.FormatUint(uint64(abs(a)), 10)
+	if a == math.MinInt64 {
+		digits = "9223372036854775808"
+	}
+	if exp == 0 {
+		return sign + digits
+	}
+	if len(digits) <= exp {
+		digits = strings.Repeat("0", exp-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-exp] + "." + digits[len(digits)-exp:]
+}
+
+// String renders "19.99 USD".
+func (m Money) String() string { return fmt.Sprintf("%s %s", m.Decimal(), m.Currency) }

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"github.com/ritorno/ritorno"
+)
+
+// CreateShop stores a new shop with its credentials (sealed) in one transaction and
+// returns it with its id. A shop with the same platform and domain is a conflict.
+func (db *DB) CreateShop(ctx context.Context, shop ritorno.Shop, creds ritorno.ShopCredentials) (ritorno.Shop, error) {
+	if err := shop.Validate(); err != nil {
+		return ritorno.Shop{}, err
+	}
+	now := db.now()
+	shop.ID, shop.CreatedAt, shop.UpdatedAt = 0, now, now
+	row := shopToRow(shop)
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return translate(err, fmt.Sprintf("shop %s", shop.Domain))
+		}
+		credRow, err := db.sealCredentials(row.ID, creds)
+		if err != nil {
+			return err
+		}
+		return translate(tx.Create(&credRow).Error, "shop credentials")
+	})
+	if err != nil {
+		return ritorno.Shop{}, err
+	}
+	return shopFromRow(row), nil
+}
+
+// Shop returns the shop with the id.
+func (db *DB) Shop(ctx context.Context, shopID int64) (ritorno.Shop, error) {
+	var row shopRow
+	err := db.gorm.WithContext(ctx).Where("id = ?", shopID).Take(&row).Error
+	return shopFromRow(row), translate(err, "shop")
+}
+
+// ShopByDomain finds a shop by its platform and domain (Shopify) or URL (WooCommerce).
+func (db *DB) ShopByDomain(ctx context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error) {
+	var row shopRow
+	err := db.gorm.WithContext(ctx).Where("platform = ? AND domain = ?", string(platform), domain).Take(&row).Error
+	return shopFromRow(row), translate(err, fmt.Sprintf("shop %s", domain))
+}
+
+// ShopByConnectionKey finds the WooCommerce shop whose webhook URL carries key.
+func (db *DB) ShopByConnectionKey(ctx context.Context, key string) (ritorno.Shop, error) {
+	if key == "" {
+		return ritorno.Shop{}, ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
+	}
+	var row shopRow
+	err := db.gorm.WithContext(ctx).Where("connection_key = ?", key).Take(&row).Error
+	return shopFromRow(row), translate(err, "shop")
+}
+
+// ListShops returns every shop, oldest first.
+func (db *DB) ListShops(ctx context.Context) ([]ritorno.Shop, error) {
+	var rows []shopRow
+	if err := db.gorm.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, translate(err, "shops")
+	}
+	shops := make([]ritorno.Shop, len(rows))
+	for i, r := range rows {
+		shops[i] = shopFromRow(r)
+	}
+	return shops, nil
+}
+
+// DeleteShop removes a shop and, through the schema's cascades, all of its data.
+func (db *DB) DeleteShop(ctx context.Context, shopID int64) error {
+	return db.transaction(ctx, func(tx *gorm.DB) error {
+		// Children first, explicitly: it must not depend on a connection having SQLite's
+		// foreign-key enforcement switched on.
+		for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{}, &productRow{}, &customerRow{}, &shopCredentialsRow{}} {
+			if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
+				return translate(err, "shop data")
+			}
+		}
+		res := tx.Where("id = ?", shopID).Delete(&shopRow{})
+		if res.Error != nil {
+			return translate(res.Error, "shop")
+		}
+		if res.RowsAffected == 0 {
+			return ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
+		}
+		return nil
+	})
+}
+
+// Credentials returns the shop's secrets, opened.
+func (db *DB) Credentials(ctx context.Context, shopID int64) (ritorno.ShopCredentials, error) {
+	var row shopCredentialsRow
+	if err := db.scoped(ctx, shopID, &shopCredentialsRow{}).Take(&row).Error; err != nil {
+		return ritorno.ShopCredentials{}, translate(err, "shop credentials")
+	}
+	return db.openCredentials(row)
+}
+
+// SetCredentials replaces the shop's secrets.
+func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.ShopCredentials) error {
+	row, err := db.sealCredentials(shopID, creds)
+	if err != nil {
+		return err
+	}
+	res := db.scoped(ctx, shopID, &shopCredentialsRow{}).Select("*").Omit("shop_id").Updates(&row)
+	if res.Error != nil {
+		return translate(res.Error, "shop credentials")
+	}
+	if res.RowsAffected == 0 {
+		return ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
+	}
+	return nil
+}
+
+// credentialAD binds a sealed value to its shop and field (see package secrets).
+func credentialAD(shopID int64, field string) string {
+	return "shop:" + strconv.FormatInt(shopID, 10) + ":" + field
+}
+
+func (db *DB) sealCredentials(shopID int64, c ritorno.ShopCredentials) (shopCredentialsRow, error) {
+	row := shopCredentialsRow{
+		ShopID:                shopID,
+		AccessTokenExpiresAt:  nullTime(c.AccessTokenExpiresAt),
+		RefreshTokenExpiresAt: nullTime(c.RefreshTokenExpiresAt),
+		Scopes:                c.Scopes,
+		UpdatedAt:             db.now(),
+	}
+	for _, f := range []struct {
+		dst   *string
+		plain string
+		name  string
+	}{
+		{&row.AccessTokenSealed, c.AccessToken, "access_token"},
+		{&row.RefreshTokenSealed, c.RefreshToken, "refresh_token"},
+		{&row.ConsumerKeySealed, c.ConsumerKey, "consumer_key"},
+		{&row.ConsumerSecretSealed, c.ConsumerSecret, "consumer_secret"},
+		{&row.WebhookSecretSealed, c.WebhookSecret, "webhook_secret"},
+	} {
+		sealed, err := db.cipher.Seal(f.plain, credentialAD(shopID, f.name))
+		if err != nil {
+			return shopCredentialsRow{}, fmt.Errorf("seal %s: %w", f.name, err)
+		}
+		*f.dst = sealed
+	}
+	return row, nil
+}
+
+func (db *DB) openCredentials(row shopCredentialsRow) (ritorno.ShopCredentials, error) {
+	c := ritorno.ShopCredentials{
+		AccessTokenExpiresAt:  fromNullTime(row.AccessTokenExpiresAt),
+		RefreshTokenExpiresAt: fromNullTime(row.RefreshTokenExpiresAt),
+		Scopes:                row.Scopes,
+	}
+	for _, f := range []struct {
+		dst    *string
+		sealed string
+		name   string
+	}{
+		{&c.AccessToken, row.AccessTokenSealed, "access_token"},
+		{&c.RefreshToken, row.RefreshTokenSealed, "refresh_token"},
+		{&c.ConsumerKey, row.ConsumerKeySealed, "consumer_key"},
+		{&c.ConsumerSecret, row.ConsumerSecretSealed, "consumer_secret"},
+		{&c.WebhookSecret, row.WebhookSecretSealed, "webhook_secret"},
+	} {
+		plain, err := db.cipher.Open(f.sealed, credentialAD(row.ShopID, f.name))
+		if err != nil {
+			return ritorno.ShopCredentials{}, fmt.Errorf("open %s of shop %d: %w", f.name, row.ShopID, err)
+		}
+		*f.dst = plain
+	}
+	return c, nil
+}

@@ -1,0 +1,49 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ritorno/ritorno/store"
+)
+
+// ShopTables lists every table that holds one shop's data (all carry shop_id).
+var ShopTables = []string{"shop_credentials", "customers", "products", "variants", "orders", "line_items", "refunds", "refund_line_items"}
+
+// CountRows counts a shop's rows in a table, bypassing the store's methods.
+func CountRows(t *testing.T, db *store.DB, table string, shopID int64) int64 {
+	t.Helper()
+	var n int64
+	if err := store.RawQueryRow(db, "SELECT count(*) FROM "+table+" WHERE shop_id = ?", shopID).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// RawRow returns every column of a shop's first row in a table, as text, for checks of what
+// is stored at rest.
+func RawRow(t *testing.T, db *store.DB, table string, shopID int64) string {
+	t.Helper()
+	rows, err := store.RawQuery(db, "SELECT * FROM "+table+" WHERE shop_id = ?", shopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		t.Fatalf("no %s row for shop %d", table, shopID)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	out := ""
+	for i, c := range cols {
+		out += fmt.Sprintf("%s=%v ", c, vals[i])
+	}
+	return out
+}

@@ -1,0 +1,238 @@
+package store_test
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/store/storetest"
+)
+
+// tenantCase exercises one store method as shop B against shop A's data. It must fail the
+// test if B can read or change anything of A.
+type tenantCase func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop)
+
+// tenantCases has an entry for every exported method of *store.DB that touches shop data,
+// and TestTenantCasesCoverEveryMethod fails when a method is added without one. Methods
+// that are not per-shop are listed in notShopScoped with the reason.
+var tenantCases = map[string]tenantCase{
+	"Shop": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		got, err := db.Shop(ctx, b.ID)
+		if err != nil || got.ID != b.ID || got.Domain == a.Domain {
+			t.Fatalf("Shop(b) = %+v, %v", got, err)
+		}
+	},
+	"ShopByDomain": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		got, err := db.ShopByDomain(ctx, b.Platform, b.Domain)
+		if err != nil || got.ID != b.ID {
+			t.Fatalf("ShopByDomain(b) = %+v, %v", got, err)
+		}
+	},
+	"ShopByConnectionKey": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.ShopByConnectionKey(ctx, "no-such-key"); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("unknown key: %v", err)
+		}
+	},
+	"Credentials": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		creds, err := db.Credentials(ctx, b.ID)
+		if err != nil || creds.AccessToken != "shpat_"+b.Domain {
+			t.Fatalf("Credentials(b) = %+v, %v; must be B's own", creds, err)
+		}
+	},
+	"SetCredentials": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if err := db.SetCredentials(ctx, b.ID, ritorno.ShopCredentials{AccessToken: "b-token"}); err != nil {
+			t.Fatal(err)
+		}
+		if creds, _ := db.Credentials(ctx, a.ID); creds.AccessToken != "shpat_"+a.Domain {
+			t.Fatalf("B's SetCredentials changed A's token to %q", creds.AccessToken)
+		}
+	},
+	"DeleteShop": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if err := db.DeleteShop(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range storetest.ShopTables {
+			if storetest.CountRows(t, db, table, a.ID) == 0 {
+				t.Fatalf("deleting B removed A's %s", table)
+			}
+		}
+	},
+	"UpsertCustomer": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		c := sampleCustomer(42)
+		c.FirstName = "Mallory"
+		c.PlatformUpdatedAt = c.PlatformUpdatedAt.AddDate(1, 0, 0)
+		if applied, err := db.UpsertCustomer(ctx, b.ID, c); err != nil || !applied {
+			t.Fatalf("B's upsert of its own customer 42 = %v, %v", applied, err)
+		}
+		if got, _ := db.Customer(ctx, a.ID, 42); got.FirstName != "Ada" {
+			t.Fatalf("B's upsert changed A's customer: %q", got.FirstName)
+		}
+	},
+	"Customer": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.Customer(ctx, b.ID, 42); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's customer: %v", err)
+		}
+	},
+	"ListCustomers": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if list, err := db.ListCustomers(ctx, b.ID, 0, 100); err != nil || len(list) != 0 {
+			t.Fatalf("B lists %d customers of A, %v", len(list), err)
+		}
+	},
+	"UpsertProduct": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		p := sampleProduct(7)
+		p.Title, p.Variants = "Counterfeit", p.Variants[:1]
+		p.PlatformUpdatedAt = p.PlatformUpdatedAt.AddDate(1, 0, 0)
+		if _, err := db.UpsertProduct(ctx, b.ID, p); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Product(ctx, a.ID, 7); got.Title != "Coffee beans" || len(got.Variants) != 2 {
+			t.Fatalf("B's upsert changed A's product: %q with %d variants", got.Title, len(got.Variants))
+		}
+	},
+	"Product": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.Product(ctx, b.ID, 7); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's product: %v", err)
+		}
+	},
+	"ListProducts": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if list, err := db.ListProducts(ctx, b.ID, 0, 100); err != nil || len(list) != 0 {
+			t.Fatalf("B lists %d products of A, %v", len(list), err)
+		}
+	},
+	"UpsertOrder": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		o := sampleOrder(1001, 42)
+		o.LineItems, o.Refunds, o.RefundedAmount = o.LineItems[:1], nil, usd("0")
+		o.PlatformUpdatedAt = o.PlatformUpdatedAt.AddDate(1, 0, 0)
+		if _, err := db.UpsertOrder(ctx, b.ID, o); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Order(ctx, a.ID, 1001)
+		if len(got.LineItems) != 2 || len(got.Refunds) != 1 {
+			t.Fatalf("B's upsert changed A's order: %d lines, %d refunds", len(got.LineItems), len(got.Refunds))
+		}
+	},
+	"Order": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.Order(ctx, b.ID, 1001); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's order: %v", err)
+		}
+	},
+	"ListOrders": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		for _, f := range []store.OrderFilter{{}, {Buyer: ritorno.BuyerFor(42, "")}, {Buyer: ritorno.BuyerFor(0, "ada@example.com")}} {
+			if list, err := db.ListOrders(ctx, b.ID, f); err != nil || len(list) != 0 {
+				t.Fatalf("B lists %d orders of A with %+v, %v", len(list), f, err)
+			}
+		}
+	},
+}
+
+// notShopScoped are exported methods that do not act on one shop's data, with why.
+var notShopScoped = map[string]string{
+	"CreateShop":      "creates a new tenant; covered by every case's setup",
+	"ListShops":       "operator listing of all tenants (CLI only)",
+	"Dialect":         "no data",
+	"Migrate":         "schema, not data",
+	"MigrationStatus": "schema, not data",
+	"Ready":           "health check",
+	"Close":           "connection pool",
+}
+
+func TestTenantCasesCoverEveryMethod(t *testing.T) {
+	typ := reflect.TypeOf(&store.DB{})
+	var missing []string
+	for i := 0; i < typ.NumMethod(); i++ {
+		name := typ.Method(i).Name
+		if _, ok := tenantCases[name]; ok {
+			continue
+		}
+		if _, ok := notShopScoped[name]; ok {
+			continue
+		}
+		missing = append(missing, name)
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("store methods without a tenant-isolation case: %v", missing)
+	}
+	for name := range tenantCases {
+		if _, ok := typ.MethodByName(name); !ok {
+			t.Errorf("tenant case for %s, which is not a method", name)
+		}
+	}
+}
+
+// TestTenantIsolation gives shop A a full history, then runs every store method as shop B
+// and checks that A's data is unseen and unchanged.
+func TestTenantIsolation(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		names := make([]string, 0, len(tenantCases))
+		for name := range tenantCases {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			t.Run(name, func(t *testing.T) {
+				ctx := context.Background()
+				a := mustShop(t, db, "a-"+slug(name)+".myshopify.com")
+				b := mustShop(t, db, "b-"+slug(name)+".myshopify.com")
+				if _, err := db.UpsertCustomer(ctx, a.ID, sampleCustomer(42)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.UpsertProduct(ctx, a.ID, sampleProduct(7)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.UpsertOrder(ctx, a.ID, sampleOrder(1001, 42)); err != nil {
+					t.Fatal(err)
+				}
+				before := snapshot(t, ctx, db, a)
+				tenantCases[name](t, ctx, db, a, b)
+				if after := snapshot(t, ctx, db, a); !reflect.DeepEqual(before, after) {
+					t.Fatalf("shop A changed while B called %s", name)
+				}
+			})
+		}
+	})
+}
+
+type shopSnapshot struct {
+	Shop      ritorno.Shop
+	Creds     ritorno.ShopCredentials
+	Customers []ritorno.Customer
+	Products  []ritorno.Product
+	Orders    []ritorno.Order
+}
+
+func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop) shopSnapshot {
+	t.Helper()
+	var s shopSnapshot
+	var err error
+	if s.Shop, err = db.Shop(ctx, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.Creds, err = db.Credentials(ctx, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.Customers, err = db.ListCustomers(ctx, shop.ID, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s.Products, err = db.ListProducts(ctx, shop.ID, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s.Orders, err = db.ListOrders(ctx, shop.ID, store.OrderFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func slug(name string) string {
+	out := make([]byte, 0, len(name))
+	for _, r := range []byte(name) {
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
