@@ -54,7 +54,8 @@ func Open(ctx context.Context, dsn string, cipher *secrets.Cipher) (*DB, error) 
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		// The PostgreSQL driver connects while opening; its error spans several lines.
+		return nil, fmt.Errorf("database does not answer: %s", oneLine(err.Error()))
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
@@ -69,7 +70,7 @@ func Open(ctx context.Context, dsn string, cipher *secrets.Cipher) (*DB, error) 
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("database does not answer: %w", err)
+		return nil, fmt.Errorf("database does not answer: %s", oneLine(err.Error()))
 	}
 	return &DB{
 		gorm:    g,
@@ -109,6 +110,9 @@ func dialectorFor(dsn string) (gorm.Dialector, migrations.Dialect, error) {
 	}
 	return nil, "", fmt.Errorf("database URL must start with postgres://, postgresql:// or sqlite: (got %q)", schemeOf(dsn))
 }
+
+// oneLine folds a multi-line driver message into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // schemeOf returns what precedes "://" or ":" so that an error never echoes a password.
 func schemeOf(dsn string) string {

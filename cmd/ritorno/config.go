@@ -1,0 +1,192 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ritorno/ritorno/secrets"
+)
+
+// Config is Ritorno's whole configuration, read once from the environment (rule 10).
+type Config struct {
+	Addr              string        // RITORNO_ADDR
+	DatabaseURL       string        // RITORNO_DATABASE_URL; empty = embedded SQLite in DataDir
+	DataDir           string        // RITORNO_DATA_DIR
+	AppURL            string        // RITORNO_APP_URL
+	ShopifyAPIKey     string        // SHOPIFY_API_KEY
+	ShopifyAPISecret  string        // SHOPIFY_API_SECRET
+	ShopifyPrevSecret string        // SHOPIFY_API_SECRET_PREVIOUS (rotation window)
+	EncryptionKey     []byte        // RITORNO_ENCRYPTION_KEY, or the key file in DataDir
+	encryptionKeyFrom string        // where the key came from, for the start-up log
+	LogLevel          slog.Level    // RITORNO_LOG_LEVEL
+	MigrateOnStart    bool          // RITORNO_MIGRATE_ON_START
+	ShutdownTimeout   time.Duration // RITORNO_SHUTDOWN_TIMEOUT
+	MaxBodyBytes      int64         // RITORNO_MAX_BODY_BYTES
+}
+
+// envVar documents one variable; the README's table is written from the same facts.
+type envVar struct {
+	name, def, help string
+	secret          bool
+}
+
+var envVars = []envVar{
+	{"RITORNO_ADDR", ":8080", "address the HTTP server listens on", false},
+	{"RITORNO_DATABASE_URL", "", "postgres://… URL; unset = embedded SQLite file in RITORNO_DATA_DIR", true},
+	{"RITORNO_DATA_DIR", "./data", "folder of the embedded database and its generated encryption key", false},
+	{"RITORNO_APP_URL", "http://localhost:8080", "public base URL of this server (webhook and redirect URLs)", false},
+	{"SHOPIFY_API_KEY", "", "Shopify app client id", false},
+	{"SHOPIFY_API_SECRET", "", "Shopify app client secret (signs webhooks and session tokens)", true},
+	{"SHOPIFY_API_SECRET_PREVIOUS", "", "previous client secret, accepted during a rotation", true},
+	{"RITORNO_ENCRYPTION_KEY", "", "32-byte key (64 hex digits or base64) sealing stored credentials; required with PostgreSQL", true},
+	{"RITORNO_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"RITORNO_MIGRATE_ON_START", "true", "apply pending migrations when serve starts", false},
+	{"RITORNO_SHUTDOWN_TIMEOUT", "25s", "how long a stop waits for in-flight requests and work", false},
+	{"RITORNO_MAX_BODY_BYTES", "5242880", "largest request body accepted", false},
+}
+
+// configError is bad configuration: reported in one line, exit status 2.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...)}
+}
+
+// loadConfig reads and validates the environment. It does not touch the network or the
+// database; the encryption key file is resolved later by resolveEncryptionKey.
+func loadConfig(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, e := range envVars {
+			if e.name == name {
+				return e.def
+			}
+		}
+		return ""
+	}
+	cfg := Config{
+		Addr:              get("RITORNO_ADDR"),
+		DatabaseURL:       get("RITORNO_DATABASE_URL"),
+		DataDir:           get("RITORNO_DATA_DIR"),
+		AppURL:            strings.TrimRight(get("RITORNO_APP_URL"), "/"),
+		ShopifyAPIKey:     get("SHOPIFY_API_KEY"),
+		ShopifyAPISecret:  get("SHOPIFY_API_SECRET"),
+		ShopifyPrevSecret: get("SHOPIFY_API_SECRET_PREVIOUS"),
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return Config{}, configErrorf("RITORNO_ADDR %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", cfg.Addr)
+	}
+	if u, err := url.Parse(cfg.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, configErrorf("RITORNO_APP_URL %q must be an absolute http(s) URL", cfg.AppURL)
+	}
+	if cfg.DatabaseURL != "" {
+		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+			return Config{}, configErrorf("RITORNO_DATABASE_URL must be a postgres:// URL (unset it for the embedded database)")
+		}
+		if u, err := url.Parse(cfg.DatabaseURL); err != nil || u.Host == "" {
+			return Config{}, configErrorf("RITORNO_DATABASE_URL is malformed: want postgres://user:password@host:port/database")
+		}
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(get("RITORNO_LOG_LEVEL"))); err != nil {
+		return Config{}, configErrorf("RITORNO_LOG_LEVEL %q is not one of debug, info, warn, error", get("RITORNO_LOG_LEVEL"))
+	}
+	migrate, err := strconv.ParseBool(get("RITORNO_MIGRATE_ON_START"))
+	if err != nil {
+		return Config{}, configErrorf("RITORNO_MIGRATE_ON_START %q is not true or false", get("RITORNO_MIGRATE_ON_START"))
+	}
+	cfg.MigrateOnStart = migrate
+	if cfg.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || cfg.ShutdownTimeout <= 0 {
+		return Config{}, configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
+	}
+	if cfg.MaxBodyBytes, err = strconv.ParseInt(get("RITORNO_MAX_BODY_BYTES"), 10, 64); err != nil || cfg.MaxBodyBytes < 1024 {
+		return Config{}, configErrorf("RITORNO_MAX_BODY_BYTES %q must be a whole number of bytes, at least 1024", get("RITORNO_MAX_BODY_BYTES"))
+	}
+	if raw := getenv("RITORNO_ENCRYPTION_KEY"); raw != "" {
+		key, err := secrets.ParseKey(raw)
+		if err != nil {
+			return Config{}, configErrorf("%v", err)
+		}
+		cfg.EncryptionKey, cfg.encryptionKeyFrom = key, "RITORNO_ENCRYPTION_KEY"
+	} else if cfg.DatabaseURL != "" {
+		return Config{}, configErrorf("RITORNO_ENCRYPTION_KEY is required with PostgreSQL (generate one with: openssl rand -hex 32)")
+	}
+	return cfg, nil
+}
+
+// embedded reports whether the database is the embedded SQLite file.
+func (c Config) embedded() bool { return c.DatabaseURL == "" }
+
+// dsn is what store.Open takes.
+func (c Config) dsn() string {
+	if c.embedded() {
+		return "sqlite:" + filepath.Join(c.DataDir, "ritorno.db")
+	}
+	return c.DatabaseURL
+}
+
+// keyFile is where the embedded default keeps its generated encryption key.
+func (c Config) keyFile() string { return filepath.Join(c.DataDir, "encryption.key") }
+
+// resolveEncryptionKey loads or creates the key file when no key is in the environment
+// (only allowed with the embedded database; loadConfig enforced that).
+func (c *Config) resolveEncryptionKey() error {
+	if c.EncryptionKey != nil {
+		return nil
+	}
+	key, created, err := secrets.LoadOrCreateKeyFile(c.keyFile())
+	if err != nil {
+		return configErrorf("encryption key: %v", err)
+	}
+	c.EncryptionKey = key
+	c.encryptionKeyFrom = c.keyFile()
+	if created {
+		c.encryptionKeyFrom += " (generated)"
+	}
+	return nil
+}
+
+// logAttrs is the effective configuration for the start-up log, secrets masked.
+func (c Config) logAttrs() []any {
+	mask := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	return []any{
+		"addr", c.Addr,
+		"database", redactDSN(c.dsn()),
+		"data_dir", c.DataDir,
+		"app_url", c.AppURL,
+		"shopify_api_key", c.ShopifyAPIKey,
+		"shopify_api_secret", mask(c.ShopifyAPISecret),
+		"shopify_api_secret_previous", mask(c.ShopifyPrevSecret),
+		"encryption_key", c.encryptionKeyFrom,
+		"log_level", c.LogLevel.String(),
+		"migrate_on_start", c.MigrateOnStart,
+		"shutdown_timeout", c.ShutdownTimeout.String(),
+		"max_body_bytes", c.MaxBodyBytes,
+	}
+}
+
+// redactDSN hides the password of a database URL.
+func redactDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,143 @@
+// Command ritorno is Ritorno's single binary: the HTTP server and the operator's commands.
+//
+// All wiring happens here (ARCHITECTURE rule 6): configuration → database → migrations →
+// services → HTTP → workers → shutdown.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	_ "time/tzdata" // shop time zones must resolve in a minimal container image too
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/secrets"
+	"github.com/ritorno/ritorno/store"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed
+	exitUsage   = 2 // bad configuration or command line: fix it and run again
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `ritorno — customer-retention backend for Shopify and WooCommerce shops
+
+Usage:
+  ritorno serve                 run the HTTP server (applies pending migrations first)
+  ritorno migrate [--status]    apply pending migrations, or list applied and pending ones
+  ritorno shops add|list|show|remove
+                                connect, list, inspect or remove shops
+  ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
+  ritorno help                  this text
+
+Configuration is read from the environment; run "ritorno help env" for the variables.
+Each command takes --help.
+`
+
+// run executes one command line and returns the process exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] == "env" {
+			printEnvHelp(stdout)
+			return exitOK
+		}
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, getenv, stderr)
+	case "serve", "migrate", "shops":
+	default:
+		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return report(stderr, err)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, cfg, rest, log, stdout, serveHooks{})
+	case "migrate":
+		err = runMigrate(ctx, cfg, rest, stdout)
+	case "shops":
+		err = runShops(ctx, cfg, rest, stdin, stdout)
+	}
+	return report(stderr, err)
+}
+
+// report prints err in one line and maps it to an exit status.
+func report(stderr io.Writer, err error) int {
+	var cfgErr *configError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &cfgErr):
+		fmt.Fprintf(stderr, "ritorno: configuration: %v\n", err)
+		return exitUsage
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "ritorno: %v\n", err)
+		return exitUsage
+	case ritorno.ErrorCode(err) != ritorno.EINTERNAL:
+		fmt.Fprintf(stderr, "ritorno: %s\n", ritorno.ErrorMessage(err))
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "ritorno: %v\n", err)
+	return exitFailure
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func printEnvHelp(w io.Writer) {
+	fmt.Fprintln(w, "Environment variables (default in brackets):")
+	for _, e := range envVars {
+		def := e.def
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(w, "  %-28s %s [%s]\n", e.name, e.help, def)
+	}
+}
+
+// openDatabase resolves the encryption key and opens the database. Failures are
+// configuration errors: the operator must fix the URL, the server or the key.
+func openDatabase(ctx context.Context, cfg *Config) (*store.DB, error) {
+	if err := cfg.resolveEncryptionKey(); err != nil {
+		return nil, err
+	}
+	cipher, err := secrets.New(cfg.EncryptionKey)
+	if err != nil {
+		return nil, configErrorf("encryption key: %v", err)
+	}
+	db, err := store.Open(ctx, cfg.dsn(), cipher)
+	if err != nil {
+		return nil, configErrorf("database %s: %v", redactDSN(cfg.dsn()), err)
+	}
+	return db, nil
+}

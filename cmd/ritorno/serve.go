@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/web"
+)
+
+// serveHooks let end-to-end tests observe and extend a real server; production passes none.
+type serveHooks struct {
+	onListen    func(addr string)   // called once the listener is bound
+	extraRoutes func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
+}
+
+func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: ritorno serve\n\nRuns the HTTP server until SIGTERM or SIGINT, then stops accepting, lets in-flight\nrequests finish (RITORNO_SHUTDOWN_TIMEOUT) and closes the database. Configuration: ritorno help env.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("serve takes no arguments")
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	m := &Main{cfg: cfg, log: log, hooks: hooks}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}
+
+// Main is a whole running server: what serve wires and what end-to-end tests boot.
+type Main struct {
+	cfg   Config
+	log   *slog.Logger
+	hooks serveHooks
+
+	db       *store.DB
+	registry *prometheus.Registry
+	handler  *gin.Engine
+	server   *http.Server
+	listener net.Listener
+	workers  sync.WaitGroup // background work started by later components drains through this
+}
+
+// Open wires everything and binds the listener; it serves nothing yet.
+func (m *Main) Open(ctx context.Context) error {
+	// Database and schema; the effective configuration is logged once, secrets masked.
+	db, err := openDatabase(ctx, &m.cfg)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	m.log.Info("starting", m.cfg.logAttrs()...)
+	if m.cfg.MigrateOnStart {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, mg := range applied {
+			m.log.Info("migration applied", "version", mg.Version, "name", mg.Name)
+		}
+	}
+
+	// Metrics: a registry of our own, not the global default (no globals).
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// HTTP.
+	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes)
+	if m.hooks.extraRoutes != nil {
+		m.hooks.extraRoutes(m.handler)
+	}
+	m.server = &http.Server{
+		Handler:           m.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", m.cfg.Addr)
+	if err != nil {
+		db.Close()
+		return configErrorf("listen on %s: %v", m.cfg.Addr, err)
+	}
+	m.listener = ln
+	if m.hooks.onListen != nil {
+		m.hooks.onListen(ln.Addr().String())
+	}
+	return nil
+}
+
+// Run serves until ctx is done, then shuts down within the configured time: stop
+// accepting, let in-flight requests finish, drain workers, close the database.
+func (m *Main) Run(ctx context.Context) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- m.server.Serve(m.listener) }()
+	m.log.Info("listening", "addr", m.listener.Addr().String())
+
+	select {
+	case err := <-serveErr:
+		m.db.Close()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	m.log.Info("shutting down", "timeout", m.cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+	defer cancel()
+
+	err := m.server.Shutdown(shutdownCtx)
+	if err != nil {
+		m.log.Error("requests still running at the shutdown deadline; closing them", "err", err)
+		m.server.Close()
+	}
+	drained := make(chan struct{})
+	go func() { m.workers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-shutdownCtx.Done():
+		err = errors.Join(err, errors.New("workers still running at the shutdown deadline"))
+	}
+	if cerr := m.db.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+	}
+	if err != nil {
+		return err
+	}
+	m.log.Info("stopped")
+	return nil
+}
+
+// newRouter builds the HTTP handler: shared middleware, then each surface's routes.
+func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody int64) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true // handlers' c.Request.Context() ends when the client goes
+	metrics := web.NewHTTPMetrics(reg)
+	r.Use(web.RequestIDs(log), web.AccessLog(), metrics.Middleware(), web.Recovery(), web.BodyLimit(maxBody))
+	r.NoRoute(func(c *gin.Context) { web.Error(c, ritorno.Errorf(ritorno.ENOTFOUND, "no such route")) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, web.ErrorResponse{
+			Error: web.ErrorBody{Code: "method_not_allowed", Message: "method not allowed"}, RequestID: web.RequestID(c)})
+	})
+
+	// Operations: liveness, readiness, metrics.
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ready(ctx); err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	})
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	return r
+}

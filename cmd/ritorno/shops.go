@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/store"
+)
+
+const shopsUsage = `Usage:
+  ritorno shops add --platform shopify --domain NAME.myshopify.com --access-token TOKEN [--scopes S]
+  ritorno shops add --platform woocommerce --url https://SHOP --consumer-key ck_… --consumer-secret cs_…
+                    --webhook-secret SECRET [--allow-http]
+  ritorno shops list [--json]
+  ritorno shops show DOMAIN|URL|ID [--json]
+  ritorno shops remove DOMAIN|URL|ID --yes
+
+Connects a store without the install flow (a Shopify custom app's Admin API token, or
+WooCommerce REST keys), lists and inspects connected shops, or removes a shop with all of
+its data. Secrets are stored encrypted and never printed. A secret flag given as "-" is read
+from standard input (one line), which keeps it out of the shell history.
+`
+
+func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("shops needs a subcommand: add, list, show or remove")
+	}
+	sub, rest := args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		fmt.Fprint(stdout, shopsUsage)
+		return nil
+	}
+	run, ok := map[string]func(context.Context, *store.DB, Config, []string, io.Reader, io.Writer) error{
+		"add": shopsAdd, "list": shopsList, "show": shopsShow, "remove": shopsRemove,
+	}[sub]
+	if !ok {
+		return usageErrorf("unknown shops subcommand %q (add, list, show, remove)", sub)
+	}
+	// Parse flags before touching the database so that --help and typos need no database.
+	if wantsHelp(rest) {
+		fmt.Fprint(stdout, shopsUsage)
+		return nil
+	}
+	db, err := openDatabase(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return run(ctx, db, cfg, rest, stdin, stdout)
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by report()
+	return fs
+}
+
+func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops add")
+	platform := fs.String("platform", "", "shopify or woocommerce")
+	domain := fs.String("domain", "", "Shopify: NAME.myshopify.com")
+	accessToken := fs.String("access-token", "", "Shopify: Admin API access token of a custom app")
+	scopes := fs.String("scopes", "", "Shopify: the token's granted scopes, comma-separated")
+	storeURL := fs.String("url", "", "WooCommerce: the site's https URL")
+	consumerKey := fs.String("consumer-key", "", "WooCommerce: REST API consumer key (ck_…)")
+	consumerSecret := fs.String("consumer-secret", "", "WooCommerce: REST API consumer secret (cs_…)")
+	webhookSecret := fs.String("webhook-secret", "", "WooCommerce: the secret its webhooks are signed with")
+	allowHTTP := fs.Bool("allow-http", false, "WooCommerce: accept a plain http URL (local test stores only)")
+	name := fs.String("name", "", "display name (default: the domain)")
+	currency := fs.String("currency", "USD", "the shop's currency, ISO 4217")
+	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("shops add: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("shops add: unexpected argument %q", fs.Arg(0))
+	}
+	p, err := ritorno.ParsePlatformName(*platform)
+	if err != nil {
+		return usageErrorf("shops add: --platform must be shopify or woocommerce")
+	}
+	in := bufio.NewReader(stdin)
+	for _, secret := range []*string{accessToken, consumerKey, consumerSecret, webhookSecret} {
+		if *secret == "-" {
+			line, err := in.ReadString('\n')
+			if err != nil && line == "" {
+				return usageErrorf("shops add: expected a secret on standard input")
+			}
+			*secret = strings.TrimSpace(line)
+		}
+	}
+
+	now := time.Now().UTC()
+	shop := ritorno.Shop{Platform: p, Name: *name, Status: ritorno.ShopInstalled, Currency: strings.ToUpper(*currency),
+		Timezone: *timezone, InstalledAt: now}
+	var creds ritorno.ShopCredentials
+	switch p {
+	case ritorno.Shopify:
+		if *storeURL != "" || *consumerKey != "" || *consumerSecret != "" || *webhookSecret != "" {
+			return usageErrorf("shops add: --url and the WooCommerce keys are for --platform woocommerce")
+		}
+		if *domain == "" || *accessToken == "" {
+			return usageErrorf("shops add: Shopify needs --domain and --access-token")
+		}
+		shop.Domain = strings.ToLower(strings.TrimSpace(*domain))
+		creds = ritorno.ShopCredentials{AccessToken: *accessToken, Scopes: *scopes}
+	case ritorno.WooCommerce:
+		if *domain != "" || *accessToken != "" {
+			return usageErrorf("shops add: --domain and --access-token are for --platform shopify")
+		}
+		if *storeURL == "" || *consumerKey == "" || *consumerSecret == "" || *webhookSecret == "" {
+			return usageErrorf("shops add: WooCommerce needs --url, --consumer-key, --consumer-secret and --webhook-secret")
+		}
+		normalized, err := ritorno.NormalizeStoreURL(*storeURL, *allowHTTP)
+		if err != nil {
+			return err
+		}
+		shop.Domain = normalized
+		if shop.ConnectionKey, err = newConnectionKey(); err != nil {
+			return err
+		}
+		creds = ritorno.ShopCredentials{ConsumerKey: *consumerKey, ConsumerSecret: *consumerSecret, WebhookSecret: *webhookSecret}
+	}
+	if shop.Name == "" {
+		shop.Name = shop.Domain
+	}
+	created, err := db.CreateShop(ctx, shop, creds)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added shop %d: %s %s\n", created.ID, created.Platform, created.Domain)
+	if created.Platform == ritorno.WooCommerce {
+		fmt.Fprintf(stdout, "webhook delivery URL: %s/webhooks/woocommerce/%s\n", cfg.AppURL, created.ConnectionKey)
+	}
+	return nil
+}
+
+// newConnectionKey makes the random key of a WooCommerce shop's webhook URL.
+func newConnectionKey() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// shopView is what list and show print: an allowlist, so no secret can appear.
+type shopView struct {
+	ID            int64  `json:"id"`
+	Platform      string `json:"platform"`
+	Domain        string `json:"domain"`
+	Name          string `json:"name"`
+	Status        string `json:"status"`
+	Currency      string `json:"currency"`
+	Timezone      string `json:"timezone"`
+	InstalledAt   string `json:"installed_at,omitempty"`
+	UninstalledAt string `json:"uninstalled_at,omitempty"`
+	WebhookURL    string `json:"webhook_url,omitempty"`
+	// Credentials says which secrets are set, never their values.
+	Credentials map[string]string `json:"credentials,omitempty"`
+}
+
+func newShopView(s ritorno.Shop, cfg Config) shopView {
+	v := shopView{ID: s.ID, Platform: string(s.Platform), Domain: s.Domain, Name: s.Name, Status: string(s.Status),
+		Currency: s.Currency, Timezone: s.Timezone, InstalledAt: formatTime(s.InstalledAt), UninstalledAt: formatTime(s.UninstalledAt)}
+	if s.ConnectionKey != "" {
+		v.WebhookURL = cfg.AppURL + "/webhooks/woocommerce/" + s.ConnectionKey
+	}
+	return v
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func shopsList(ctx context.Context, db *store.DB, cfg Config, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("shops list: %v", err)
+	}
+	shops, err := db.ListShops(ctx)
+	if err != nil {
+		return err
+	}
+	views := make([]shopView, len(shops))
+	for i, s := range shops {
+		views[i] = newShopView(s, cfg)
+	}
+	if *asJSON {
+		return writeJSON(stdout, views)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPLATFORM\tDOMAIN\tSTATUS\tCURRENCY\tTIMEZONE\tINSTALLED")
+	for _, v := range views {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Platform, v.Domain, v.Status, v.Currency, v.Timezone, v.InstalledAt)
+	}
+	return tw.Flush()
+}
+
+func shopsShow(ctx context.Context, db *store.DB, cfg Config, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(reorderFlags(args)); err != nil {
+		return usageErrorf("shops show: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("shops show needs one shop: its domain, URL or id")
+	}
+	shop, err := findShop(ctx, db, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	creds, err := db.Credentials(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	v := newShopView(shop, cfg)
+	v.Credentials = describeCredentials(shop.Platform, creds)
+	if *asJSON {
+		return writeJSON(stdout, v)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"id", fmt.Sprint(v.ID)}, {"platform", v.Platform}, {"domain", v.Domain}, {"name", v.Name},
+		{"status", v.Status}, {"currency", v.Currency}, {"timezone", v.Timezone},
+		{"installed at", v.InstalledAt}, {"uninstalled at", v.UninstalledAt}, {"webhook url", v.WebhookURL},
+	} {
+		if row[1] != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+		}
+	}
+	for _, k := range []string{"access_token", "access_token_expires_at", "refresh_token", "scopes", "consumer_key", "consumer_secret", "webhook_secret"} {
+		if val, ok := v.Credentials[k]; ok {
+			fmt.Fprintf(tw, "%s:\t%s\n", strings.ReplaceAll(k, "_", " "), val)
+		}
+	}
+	return tw.Flush()
+}
+
+// describeCredentials says which secrets are present; the values never leave the store.
+func describeCredentials(p ritorno.PlatformName, c ritorno.ShopCredentials) map[string]string {
+	set := func(s string) string {
+		if s == "" {
+			return "not set"
+		}
+		return "set (encrypted)"
+	}
+	if p == ritorno.WooCommerce {
+		return map[string]string{"consumer_key": set(c.ConsumerKey), "consumer_secret": set(c.ConsumerSecret), "webhook_secret": set(c.WebhookSecret)}
+	}
+	out := map[string]string{"access_token": set(c.AccessToken), "refresh_token": set(c.RefreshToken), "scopes": c.Scopes}
+	if !c.AccessTokenExpiresAt.IsZero() {
+		out["access_token_expires_at"] = formatTime(c.AccessTokenExpiresAt)
+	}
+	return out
+}
+
+func shopsRemove(ctx context.Context, db *store.DB, _ Config, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops remove")
+	yes := fs.Bool("yes", false, "confirm: delete the shop and all of its data")
+	if err := fs.Parse(reorderFlags(args)); err != nil {
+		return usageErrorf("shops remove: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("shops remove needs one shop: its domain, URL or id")
+	}
+	shop, err := findShop(ctx, db, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if !*yes {
+		return usageErrorf("shops remove deletes %s and all of its customers, orders and products: add --yes to confirm", shop.Domain)
+	}
+	if err := db.DeleteShop(ctx, shop.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "removed shop %d: %s %s\n", shop.ID, shop.Platform, shop.Domain)
+	return nil
+}
+
+// findShop resolves a shop argument: a numeric id, a Shopify domain or a WooCommerce URL.
+func findShop(ctx context.Context, db *store.DB, arg string) (ritorno.Shop, error) {
+	var id int64
+	if _, err := fmt.Sscanf(arg, "%d", &id); err == nil && fmt.Sprint(id) == arg {
+		return db.Shop(ctx, id)
+	}
+	if strings.Contains(arg, "://") {
+		u, err := ritorno.NormalizeStoreURL(arg, true)
+		if err != nil {
+			return ritorno.Shop{}, err
+		}
+		return db.ShopByDomain(ctx, ritorno.WooCommerce, u)
+	}
+	return db.ShopByDomain(ctx, ritorno.Shopify, strings.ToLower(arg))
+}
+
+// reorderFlags moves flags before positional arguments, so "show DOMAIN --json" works
+// (package flag stops at the first positional argument).
+func reorderFlags(args []string) []string {
+	var flags, positional []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+		} else {
+			positional = append(positional, a)
+		}
+	}
+	return append(flags, positional...)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the Go tests with the race detector against SQLite and a real PostgreSQL: starts a
+# throwaway cluster (installing the server if missing), points the tests at it, and stops
+# it on exit. PostgreSQL cases fail rather than skip here (RITORNO_TEST_REQUIRE_POSTGRES=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+
+# The race detector needs cgo and a C compiler.
+if ! command -v gcc >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "test.sh: installing gcc for the race detector" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >&2
+	else
+		echo "test.sh: gcc is required for go test -race" >&2; exit 1
+	fi
+fi
+
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/ritorno-pg.XXXXXX")
+chmod 755 "$pgdir"
+cleanup() { scripts/testdb.sh stop "$pgdir"; }
+trap cleanup EXIT
+url=$(scripts/testdb.sh start "$pgdir")
+echo "test.sh: PostgreSQL at ${url}" >&2
+
+export RITORNO_TEST_POSTGRES_URL="$url"
+export RITORNO_TEST_REQUIRE_POSTGRES=1
+export CGO_ENABLED=1
+go test -race -count=1 -timeout 20m "${pkgs[@]}"
