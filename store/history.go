@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -50,8 +51,13 @@ func (db *DB) UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Custom
 	now := db.now()
 	row.CreatedAt, row.UpdatedAt = now, now
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		applied, err = upsertIfNewer(tx, "customers", &row, customerColumns)
-		return err
+		if applied, err = upsertIfNewer(tx, "customers", &row, customerColumns); err != nil || !applied || row.EmailHash == "" {
+			return err
+		}
+		// A guest who now has an account: their guest orders become the customer's.
+		return tx.Model(&orderRow{}).Scopes(shopScope(shopID)).
+			Where("buyer_kind = ? AND email_hash = ?", string(ritorno.BuyerGuest), row.EmailHash).
+			Updates(map[string]any{"buyer_kind": string(ritorno.BuyerCustomer), "customer_platform_id": c.PlatformID}).Error
 	})
 	return applied, translate(err, "customer")
 }
@@ -157,6 +163,16 @@ func (db *DB) UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (a
 	now := db.now()
 	row.CreatedAt, row.UpdatedAt = now, now
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		if row.BuyerKind == string(ritorno.BuyerGuest) {
+			// A guest order placed with the address of an existing account belongs to it.
+			var owner customerRow
+			err := tx.Scopes(shopScope(shopID)).Where("email_hash = ? AND deleted_at IS NULL", row.EmailHash).Order("platform_id").Take(&owner).Error
+			if err == nil {
+				row.BuyerKind, row.CustomerPlatformID = string(ritorno.BuyerCustomer), owner.PlatformID
+			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
 		if applied, err = upsertIfNewer(tx, "orders", &row, orderColumns); err != nil || !applied {
 			return err
 		}

@@ -27,7 +27,11 @@ func (db *DB) CreateShop(ctx context.Context, shop ritorno.Shop, creds ritorno.S
 		if err != nil {
 			return err
 		}
-		return translate(tx.Create(&credRow).Error, "shop credentials")
+		if err := tx.Create(&credRow).Error; err != nil {
+			return translate(err, "shop credentials")
+		}
+		// Deliveries that arrived before the shop was connected are processed now.
+		return translate(releaseParked(tx, row, now), "parked deliveries")
 	})
 	if err != nil {
 		return ritorno.Shop{}, err
@@ -75,12 +79,11 @@ func (db *DB) ListShops(ctx context.Context) ([]ritorno.Shop, error) {
 // DeleteShop removes a shop and, through the schema's cascades, all of its data.
 func (db *DB) DeleteShop(ctx context.Context, shopID int64) error {
 	return db.transaction(ctx, func(tx *gorm.DB) error {
-		// Children first, explicitly: it must not depend on a connection having SQLite's
-		// foreign-key enforcement switched on.
-		for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{}, &productRow{}, &customerRow{}, &shopCredentialsRow{}} {
-			if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
-				return translate(err, "shop data")
-			}
+		if err := deleteShopData(tx, shopID); err != nil {
+			return translate(err, "shop data")
+		}
+		if err := tx.Scopes(shopScope(shopID)).Delete(&deliveryRow{}).Error; err != nil {
+			return translate(err, "shop deliveries")
 		}
 		res := tx.Where("id = ?", shopID).Delete(&shopRow{})
 		if res.Error != nil {
@@ -117,6 +120,21 @@ func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.Sh
 	}
 	return nil
 }
+
+// deleteShopData deletes every row of a shop's data, children first and explicitly: it
+// must not depend on a connection having SQLite's foreign-key enforcement switched on.
+func deleteShopData(tx *gorm.DB, shopID int64) error {
+	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
+		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}} {
+		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formatID renders an id for messages and byte searches.
+func formatID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // credentialAD binds a sealed value to its shop and field (see package secrets).
 func credentialAD(shopID int64, field string) string {

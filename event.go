@@ -1,0 +1,71 @@
+package ritorno
+
+import "time"
+
+// EventKind names what a platform event does to a shop's histories.
+type EventKind string
+
+// Event kinds. Platform adapters decode deliveries into events; history applies them.
+const (
+	EventOrderUpserted    EventKind = "order_upserted"
+	EventOrderDeleted     EventKind = "order_deleted"
+	EventRefundAdded      EventKind = "refund_added"
+	EventCustomerUpserted EventKind = "customer_upserted"
+	EventCustomerDeleted  EventKind = "customer_deleted"
+	EventProductUpserted  EventKind = "product_upserted"
+	EventProductDeleted   EventKind = "product_deleted"
+	EventShopUninstalled  EventKind = "shop_uninstalled"
+	EventCustomerRedact   EventKind = "customer_redact"
+	EventDataRequest      EventKind = "data_request"
+	EventShopRedact       EventKind = "shop_redact"
+	// EventNone: a known topic that changes nothing Ritorno keeps (e.g. a bulk operation
+	// finishing before backfill exists, or a variation save without its product).
+	EventNone EventKind = "none"
+)
+
+// Event is one decoded platform event. Exactly the fields its Kind needs are set.
+type Event struct {
+	Kind     EventKind
+	Order    Order    // EventOrderUpserted
+	Customer Customer // EventCustomerUpserted
+	Product  Product  // EventProductUpserted
+	// OrderID is the refunded order (EventRefundAdded); Refund the refund.
+	OrderID int64
+	Refund  Refund
+	// DeletedID is the platform id of what was deleted (Event*Deleted).
+	DeletedID int64
+	// At is when the platform says the event happened (deletions, uninstall); zero if unknown.
+	At time.Time
+	// Redact and DataRequest carry the compliance requests.
+	Redact      CustomerRedact
+	DataRequest DataRequest
+}
+
+// CustomerRedact asks to erase a customer's personal data and the listed orders'.
+type CustomerRedact struct {
+	CustomerPlatformID int64
+	Email              string
+	OrderIDs           []int64
+}
+
+// DataRequest is a customer's request for the data a shop's apps hold about them.
+type DataRequest struct {
+	RequestID          int64
+	CustomerPlatformID int64
+	EmailHash          string
+	OrdersRequested    []int64
+	ReceivedAt         time.Time
+	ExportedAt         time.Time // zero until the merchant exported it
+}
+
+// Platform is the port every commerce-platform adapter implements (Shopify, WooCommerce).
+// It is the one interface declared by the domain rather than by its consumer, because
+// several packages (history, backfill, the conformance suite) need the same contract.
+type Platform interface {
+	Name() PlatformName
+	// KnownTopic reports whether Ritorno subscribes to the webhook topic.
+	KnownTopic(topic string) bool
+	// DecodeEvent turns a verified delivery body of a known topic into an event for shop.
+	// A body that can never decode is an EINVALID error.
+	DecodeEvent(topic string, body []byte, shop Shop) (Event, error)
+}

@@ -1,0 +1,187 @@
+// Package jobs drains the durable webhook inbox: one claimer takes due deliveries in
+// batches, a pool of workers applies them, and each outcome is recorded — done, retried
+// later with exponential backoff, failed for good (input that can never apply), or
+// dead-lettered after the attempt limit. A stop lets claimed work finish; a crash leaves it
+// claimed until its lease runs out, when it is claimed again.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ritorno/ritorno"
+)
+
+// Queue is what the runner needs of the inbox.
+type Queue interface {
+	ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]ritorno.Delivery, error)
+	FinishDelivery(ctx context.Context, id int64, attempt int, status ritorno.DeliveryStatus, lastError string, nextAttemptAt time.Time) (stale bool, err error)
+}
+
+// Processor applies one delivery. An EINVALID error means retrying cannot help.
+type Processor interface {
+	Process(ctx context.Context, d ritorno.Delivery) error
+}
+
+// Config tunes a Runner; zero fields take the defaults in brackets.
+type Config struct {
+	Workers      int           // concurrent processors [4]
+	Batch        int           // deliveries claimed at once [64]
+	Lease        time.Duration // how long a claim holds before another worker may take it [2m]
+	MaxAttempts  int           // attempts before a delivery is dead [10]
+	BaseBackoff  time.Duration // wait after the first failure, doubling each time [2s]
+	MaxBackoff   time.Duration // longest wait between attempts [1h]
+	PollInterval time.Duration // how often an idle runner looks for due retries [1s]
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Workers, 4)
+	def(&c.Batch, 64)
+	def(&c.MaxAttempts, 10)
+	defD(&c.Lease, 2*time.Minute)
+	defD(&c.BaseBackoff, 2*time.Second)
+	defD(&c.MaxBackoff, time.Hour)
+	defD(&c.PollInterval, time.Second)
+	return c
+}
+
+// Runner drains a Queue with a Processor.
+type Runner struct {
+	queue     Queue
+	processor Processor
+	cfg       Config
+	log       *slog.Logger
+	wake      chan struct{}
+	now       func() time.Time
+
+	outcomes *prometheus.CounterVec
+	latency  prometheus.Histogram
+}
+
+// NewRunner builds a runner and registers its metrics with reg.
+func NewRunner(q Queue, p Processor, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Runner {
+	r := &Runner{
+		queue: q, processor: p, cfg: cfg.withDefaults(), log: log,
+		wake: make(chan struct{}, 1), now: time.Now,
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ritorno_webhook_processing_total", Help: "Processing attempts of webhook deliveries by platform, topic and outcome.",
+		}, []string{"platform", "topic", "outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ritorno_webhook_processing_lag_seconds", Help: "Time from receipt to successful processing.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
+		}),
+	}
+	reg.MustRegister(r.outcomes, r.latency)
+	return r
+}
+
+// Notify tells an idle runner that new work is queued. It never blocks.
+func (r *Runner) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes deliveries until ctx ends, then waits for claimed work to finish. Work is
+// applied with a context that outlives ctx, so a stop never cuts a delivery in half;
+// the caller bounds the wait (Main's shutdown timeout).
+func (r *Runner) Run(ctx context.Context) {
+	work := make(chan ritorno.Delivery)
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				r.handle(d)
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+
+	poll := time.NewTicker(r.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		batch, err := r.queue.ClaimDeliveries(ctx, r.cfg.Batch, r.cfg.Lease)
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("claim deliveries", "err", err)
+		}
+		for _, d := range batch {
+			// Hand every claimed delivery to a worker, even while stopping: it is claimed.
+			work <- d
+		}
+		if len(batch) == r.cfg.Batch && ctx.Err() == nil {
+			continue // more may be due right now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// handle applies one delivery and records its outcome.
+func (r *Runner) handle(d ritorno.Delivery) {
+	// Detached from the run context on purpose (see Run); bounded by the lease.
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
+	defer cancel()
+	log := r.log.With("delivery_id", d.ID, "platform", string(d.Platform), "topic", d.Topic, "shop", d.ShopDomain, "attempt", d.Attempts)
+
+	err := r.processor.Process(ctx, d)
+	status, next, msg := ritorno.DeliveryDone, time.Time{}, ""
+	switch {
+	case err == nil:
+		r.latency.Observe(r.now().Sub(d.ReceivedAt).Seconds())
+	case ritorno.ErrorCode(err) == ritorno.EINVALID:
+		status, msg = ritorno.DeliveryFailed, err.Error()
+		log.Warn("delivery cannot be applied", "err", err)
+	case d.Attempts >= r.cfg.MaxAttempts:
+		status, msg = ritorno.DeliveryDead, err.Error()
+		log.Error("delivery dead-lettered", "err", err)
+	default:
+		status, msg, next = ritorno.DeliveryPending, err.Error(), r.now().Add(r.Backoff(d.Attempts))
+		log.Warn("delivery will be retried", "err", err, "next_attempt_at", next)
+	}
+	r.outcomes.WithLabelValues(string(d.Platform), d.Topic, string(status)).Inc()
+	stale, ferr := r.queue.FinishDelivery(ctx, d.ID, d.Attempts, status, msg, next)
+	switch {
+	case ferr != nil:
+		// The lease runs out and the delivery is claimed again: nothing is lost.
+		log.Error("record delivery outcome", "err", ferr)
+	case stale:
+		log.Warn("delivery was claimed again before this attempt finished; outcome dropped")
+	}
+}
+
+// Backoff is the wait before attempt n+1 after n failed attempts: BaseBackoff doubling
+// each time, capped at MaxBackoff, with ±20 % jitter so that retries of a burst spread out.
+func (r *Runner) Backoff(n int) time.Duration {
+	d := r.cfg.BaseBackoff
+	for i := 1; i < n && d < r.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, r.cfg.MaxBackoff)
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}

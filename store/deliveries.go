@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ritorno/ritorno"
+)
+
+// The webhook inbox. Its methods work across shops on purpose: receipt happens before the
+// shop is known, and workers and operators drain one queue. Nothing here is reachable with
+// a shop identity from a request.
+
+type deliveryRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	Platform      string
+	ShopDomain    string
+	ShopID        sql.NullInt64
+	Topic         string
+	WebhookID     sql.NullString
+	EventID       string
+	APIVersion    string `gorm:"column:api_version"`
+	TriggeredAt   sql.NullTime
+	Body          []byte
+	ReceivedAt    time.Time
+	Status        string
+	Attempts      int64
+	NextAttemptAt time.Time
+	LockedUntil   sql.NullTime
+	LastError     string
+	ProcessedAt   sql.NullTime
+}
+
+func (deliveryRow) TableName() string { return "webhook_deliveries" }
+
+func deliveryToRow(d ritorno.Delivery) deliveryRow {
+	return deliveryRow{
+		Platform:      string(d.Platform),
+		ShopDomain:    d.ShopDomain,
+		ShopID:        sql.NullInt64{Int64: d.ShopID, Valid: d.ShopID != 0},
+		Topic:         d.Topic,
+		WebhookID:     nullString(d.WebhookID),
+		EventID:       d.EventID,
+		APIVersion:    d.APIVersion,
+		TriggeredAt:   nullTime(d.TriggeredAt),
+		Body:          d.Body,
+		ReceivedAt:    d.ReceivedAt.UTC().Truncate(time.Microsecond),
+		Status:        string(d.Status),
+		Attempts:      int64(d.Attempts),
+		NextAttemptAt: d.NextAttemptAt.UTC().Truncate(time.Microsecond),
+		LastError:     d.LastError,
+		ProcessedAt:   nullTime(d.ProcessedAt),
+	}
+}
+
+func deliveryFromRow(r deliveryRow) ritorno.Delivery {
+	return ritorno.Delivery{
+		ID:            r.ID,
+		Platform:      ritorno.PlatformName(r.Platform),
+		ShopDomain:    r.ShopDomain,
+		ShopID:        r.ShopID.Int64,
+		Topic:         r.Topic,
+		WebhookID:     r.WebhookID.String,
+		EventID:       r.EventID,
+		APIVersion:    r.APIVersion,
+		TriggeredAt:   fromNullTime(r.TriggeredAt),
+		Body:          r.Body,
+		ReceivedAt:    r.ReceivedAt.UTC(),
+		Status:        ritorno.DeliveryStatus(r.Status),
+		Attempts:      int(r.Attempts),
+		NextAttemptAt: r.NextAttemptAt.UTC(),
+		LastError:     r.LastError,
+		ProcessedAt:   fromNullTime(r.ProcessedAt),
+	}
+}
+
+// RecordDelivery commits a received delivery. A Shopify delivery whose webhook id is already
+// stored for the shop is a duplicate: nothing is written and duplicate is true.
+func (db *DB) RecordDelivery(ctx context.Context, d ritorno.Delivery) (id int64, duplicate bool, err error) {
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = db.now()
+	}
+	if d.NextAttemptAt.IsZero() {
+		d.NextAttemptAt = d.ReceivedAt
+	}
+	row := deliveryToRow(d)
+	if row.Body == nil {
+		row.Body = []byte{}
+	}
+	err = db.gorm.WithContext(ctx).Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, translate(err, "delivery")
+	}
+	return row.ID, false, nil
+}
+
+// Delivery returns one delivery with its body.
+func (db *DB) Delivery(ctx context.Context, id int64) (ritorno.Delivery, error) {
+	var row deliveryRow
+	err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	return deliveryFromRow(row), translate(err, "delivery")
+}
+
+// ClaimDeliveries takes up to limit due deliveries for processing: pending ones whose time
+// has come, and processing ones whose worker's lease ran out (it crashed). Each claim counts
+// as an attempt; the attempt number is the fencing token FinishDelivery checks. On
+// PostgreSQL, SKIP LOCKED lets several replicas claim side by side without waiting.
+func (db *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]ritorno.Delivery, error) {
+	now := db.now()
+	lock := ""
+	if db.dialect == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var rows []deliveryRow
+	err := db.gorm.WithContext(ctx).Raw(`UPDATE webhook_deliveries
+		SET status = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM webhook_deliveries
+			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
+			ORDER BY id LIMIT ?`+lock+`)
+		RETURNING *`,
+		string(ritorno.DeliveryProcessing), now.Add(lease),
+		string(ritorno.DeliveryPending), now, string(ritorno.DeliveryProcessing), now, limit).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "claim deliveries")
+	}
+	out := make([]ritorno.Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = deliveryFromRow(r)
+	}
+	return out, nil
+}
+
+// FinishDelivery records how attempt number attempt ended: done, pending again (a retry at
+// nextAttemptAt), failed (retrying cannot help) or dead (out of attempts). If the delivery was claimed
+// again meanwhile (this worker's lease ran out), the outcome is dropped and stale is true.
+// A done delivery's body is cleared: it holds personal data that the histories now have.
+func (db *DB) FinishDelivery(ctx context.Context, id int64, attempt int, status ritorno.DeliveryStatus, lastError string, nextAttemptAt time.Time) (stale bool, err error) {
+	updates := map[string]any{
+		"status":       string(status),
+		"locked_until": nil,
+		"last_error":   lastError,
+	}
+	switch status {
+	case ritorno.DeliveryDone:
+		updates["processed_at"] = db.now()
+		updates["body"] = []byte{}
+	case ritorno.DeliveryPending:
+		updates["next_attempt_at"] = nextAttemptAt.UTC().Truncate(time.Microsecond)
+	case ritorno.DeliveryFailed, ritorno.DeliveryDead:
+		updates["processed_at"] = db.now()
+	default:
+		return false, ritorno.Errorf(ritorno.EINVALID, "cannot finish a delivery as %q", status)
+	}
+	res := db.gorm.WithContext(ctx).Model(&deliveryRow{}).
+		Where("id = ? AND status = ? AND attempts = ?", id, string(ritorno.DeliveryProcessing), attempt).Updates(updates)
+	if res.Error != nil {
+		return false, translate(res.Error, "delivery")
+	}
+	return res.RowsAffected == 0, nil
+}
+
+// DeliveryFilter narrows ListDeliveries.
+type DeliveryFilter struct {
+	Status ritorno.DeliveryStatus // "" for any
+	ShopID int64                  // 0 for any
+	After  int64                  // ids above this
+	Limit  int
+}
+
+// ListDeliveries lists deliveries without their bodies, oldest first.
+func (db *DB) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]ritorno.Delivery, error) {
+	q := db.gorm.WithContext(ctx).Model(&deliveryRow{}).Omit("body").Where("id > ?", f.After)
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.ShopID != 0 {
+		q = q.Where("shop_id = ?", f.ShopID)
+	}
+	var rows []deliveryRow
+	if err := q.Order("id").Limit(pageSize(f.Limit)).Find(&rows).Error; err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	out := make([]ritorno.Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = deliveryFromRow(r)
+	}
+	return out, nil
+}
+
+// ReplayDeliveries puts final deliveries back in the queue with a fresh attempt count: the
+// ones with the given ids, or every one with the given status. Done deliveries cannot be
+// replayed (their bodies are gone); pending and processing ones are already queued.
+func (db *DB) ReplayDeliveries(ctx context.Context, ids []int64, status ritorno.DeliveryStatus) (int64, error) {
+	q := db.gorm.WithContext(ctx).Model(&deliveryRow{}).
+		Where("status IN ?", []string{string(ritorno.DeliveryDead), string(ritorno.DeliveryFailed), string(ritorno.DeliveryIgnored)})
+	switch {
+	case len(ids) > 0:
+		q = q.Where("id IN ?", ids)
+	case status != "":
+		q = q.Where("status = ?", string(status))
+	default:
+		return 0, ritorno.Errorf(ritorno.EINVALID, "name delivery ids or a status to replay")
+	}
+	res := q.Updates(map[string]any{
+		"status": string(ritorno.DeliveryPending), "attempts": 0, "next_attempt_at": db.now(),
+		"last_error": "", "processed_at": nil, "locked_until": nil,
+	})
+	return res.RowsAffected, translate(res.Error, "deliveries")
+}
+
+// DeliveryCounts counts deliveries by status.
+func (db *DB) DeliveryCounts(ctx context.Context) (map[ritorno.DeliveryStatus]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	if err := db.gorm.WithContext(ctx).Model(&deliveryRow{}).Select("status, count(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return nil, translate(err, "delivery counts")
+	}
+	out := map[ritorno.DeliveryStatus]int64{}
+	for _, r := range rows {
+		out[ritorno.DeliveryStatus(r.Status)] = r.N
+	}
+	return out, nil
+}
+
+// releaseParked queues a new shop's parked deliveries; it runs inside CreateShop's transaction.
+func releaseParked(tx *gorm.DB, shop shopRow, now time.Time) error {
+	return tx.Model(&deliveryRow{}).
+		Where("platform = ? AND shop_domain = ? AND status = ?", shop.Platform, shop.Domain, string(ritorno.DeliveryParked)).
+		Updates(map[string]any{"status": string(ritorno.DeliveryPending), "shop_id": shop.ID, "next_attempt_at": now}).Error
+}

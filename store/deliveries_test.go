@@ -1,0 +1,219 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/store/storetest"
+)
+
+func delivery(domain, webhookID string, status ritorno.DeliveryStatus) ritorno.Delivery {
+	return ritorno.Delivery{Platform: ritorno.Shopify, ShopDomain: domain, Topic: "orders/create", WebhookID: webhookID,
+		Body: []byte(`{"id":1,"email":"ada@example.com"}`), Status: status}
+}
+
+func TestRecordDeliveryDeduplicatesByWebhookID(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		id, dup, err := db.RecordDelivery(ctx, delivery("a.myshopify.com", "wh-1", ritorno.DeliveryParked))
+		if err != nil || dup || id == 0 {
+			t.Fatalf("first = %d %v %v", id, dup, err)
+		}
+		if _, dup, err := db.RecordDelivery(ctx, delivery("a.myshopify.com", "wh-1", ritorno.DeliveryParked)); err != nil || !dup {
+			t.Fatalf("repeat = %v %v, want duplicate", dup, err)
+		}
+		// The same delivery id of another shop is another delivery; WooCommerce has none.
+		if _, dup, err := db.RecordDelivery(ctx, delivery("b.myshopify.com", "wh-1", ritorno.DeliveryParked)); err != nil || dup {
+			t.Fatalf("other shop = %v %v", dup, err)
+		}
+		for range 2 {
+			d := delivery("https://woo.example", "", ritorno.DeliveryParked)
+			d.Platform = ritorno.WooCommerce
+			if _, dup, err := db.RecordDelivery(ctx, d); err != nil || dup {
+				t.Fatalf("woocommerce = %v %v", dup, err)
+			}
+		}
+		got, err := db.Delivery(ctx, id)
+		if err != nil || string(got.Body) != `{"id":1,"email":"ada@example.com"}` || got.Status != ritorno.DeliveryParked || got.ReceivedAt.IsZero() {
+			t.Fatalf("Delivery = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestParkedDeliveriesAreReleasedWhenTheShopAppears(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, _, err := db.RecordDelivery(ctx, delivery("late.myshopify.com", "wh-1", ritorno.DeliveryParked)); err != nil {
+			t.Fatal(err)
+		}
+		if claimed, _ := db.ClaimDeliveries(ctx, 10, time.Minute); len(claimed) != 0 {
+			t.Fatalf("a parked delivery was claimed: %+v", claimed)
+		}
+		shop := mustShop(t, db, "late.myshopify.com")
+		claimed, err := db.ClaimDeliveries(ctx, 10, time.Minute)
+		if err != nil || len(claimed) != 1 || claimed[0].ShopID != shop.ID || claimed[0].Attempts != 1 {
+			t.Fatalf("after the shop appeared, claimed %+v, %v", claimed, err)
+		}
+	})
+}
+
+func TestClaimFinishRetryAndLease(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "a.myshopify.com")
+		d := delivery(shop.Domain, "wh-1", ritorno.DeliveryPending)
+		d.ShopID = shop.ID
+		id, _, err := db.RecordDelivery(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.ClaimDeliveries(ctx, 10, time.Hour)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim = %+v, %v", claimed, err)
+		}
+		if again, _ := db.ClaimDeliveries(ctx, 10, time.Hour); len(again) != 0 {
+			t.Fatal("a claimed delivery was claimed twice within its lease")
+		}
+		// Retry: back to pending, due in the future, so not claimable yet.
+		if stale, err := db.FinishDelivery(ctx, id, 1, ritorno.DeliveryPending, "boom", time.Now().Add(time.Hour)); err != nil || stale {
+			t.Fatalf("retry = %v %v", stale, err)
+		}
+		if again, _ := db.ClaimDeliveries(ctx, 10, time.Hour); len(again) != 0 {
+			t.Fatal("a delivery was claimed before its retry time")
+		}
+		// Replay only touches final deliveries; this one is queued for its retry.
+		if _, err := db.ReplayDeliveries(ctx, []int64{id}, ""); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Delivery(ctx, id)
+		if got.Status != ritorno.DeliveryPending { // only final deliveries replay; this one stays queued
+			t.Fatalf("status %s", got.Status)
+		}
+		if _, err := db.FinishDelivery(ctx, id, 1, ritorno.DeliveryDone, "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Delivery(ctx, id); got.Status != ritorno.DeliveryPending {
+			t.Fatal("a finish for an attempt that no longer holds the claim was applied")
+		}
+	})
+}
+
+func TestExpiredLeaseIsClaimedAgainAndFencesTheOldWorker(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "a.myshopify.com")
+		d := delivery(shop.Domain, "wh-1", ritorno.DeliveryPending)
+		d.ShopID = shop.ID
+		id, _, _ := db.RecordDelivery(ctx, d)
+		if c, _ := db.ClaimDeliveries(ctx, 1, -time.Second); len(c) != 1 { // lease already over: the worker "died"
+			t.Fatal("first claim failed")
+		}
+		c, err := db.ClaimDeliveries(ctx, 1, time.Hour)
+		if err != nil || len(c) != 1 || c[0].Attempts != 2 {
+			t.Fatalf("reclaim = %+v, %v", c, err)
+		}
+		if stale, _ := db.FinishDelivery(ctx, id, 1, ritorno.DeliveryDone, "", time.Time{}); !stale {
+			t.Fatal("the first worker's late finish was not fenced off")
+		}
+		if stale, err := db.FinishDelivery(ctx, id, 2, ritorno.DeliveryDone, "", time.Time{}); stale || err != nil {
+			t.Fatalf("second worker's finish = %v %v", stale, err)
+		}
+		got, _ := db.Delivery(ctx, id)
+		if got.Status != ritorno.DeliveryDone || len(got.Body) != 0 || got.ProcessedAt.IsZero() {
+			t.Fatalf("done delivery = %+v (its body must be cleared)", got)
+		}
+	})
+}
+
+func TestDeadDeliveriesReplay(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "a.myshopify.com")
+		for i, wh := range []string{"wh-1", "wh-2"} {
+			d := delivery(shop.Domain, wh, ritorno.DeliveryPending)
+			d.ShopID = shop.ID
+			id, _, _ := db.RecordDelivery(ctx, d)
+			if _, err := db.ClaimDeliveries(ctx, 1, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			status := []ritorno.DeliveryStatus{ritorno.DeliveryDead, ritorno.DeliveryFailed}[i]
+			if _, err := db.FinishDelivery(ctx, id, 1, status, "gave up", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dead, err := db.ListDeliveries(ctx, store.DeliveryFilter{Status: ritorno.DeliveryDead})
+		if err != nil || len(dead) != 1 || dead[0].LastError != "gave up" || dead[0].Body != nil {
+			t.Fatalf("dead list = %+v, %v (list omits bodies)", dead, err)
+		}
+		n, err := db.ReplayDeliveries(ctx, nil, ritorno.DeliveryDead)
+		if err != nil || n != 1 {
+			t.Fatalf("replay dead = %d, %v", n, err)
+		}
+		claimed, _ := db.ClaimDeliveries(ctx, 10, time.Hour)
+		if len(claimed) != 1 || claimed[0].Attempts != 1 || string(claimed[0].Body) == "" {
+			t.Fatalf("replayed delivery claimed as %+v", claimed)
+		}
+		counts, err := db.DeliveryCounts(ctx)
+		if err != nil || counts[ritorno.DeliveryProcessing] != 1 || counts[ritorno.DeliveryFailed] != 1 {
+			t.Fatalf("counts = %v, %v", counts, err)
+		}
+		if _, err := db.ReplayDeliveries(ctx, nil, ""); ritorno.ErrorCode(err) != ritorno.EINVALID {
+			t.Fatalf("replay of nothing: %v", err)
+		}
+	})
+}
+
+// TestConcurrentClaimsNeverShareADelivery claims from several goroutines at once (on
+// PostgreSQL through separate connections, exercising SKIP LOCKED).
+func TestConcurrentClaimsNeverShareADelivery(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "a.myshopify.com")
+		const total = 200
+		for i := range total {
+			d := delivery(shop.Domain, "wh-"+strconv.Itoa(i), ritorno.DeliveryPending)
+			d.ShopID = shop.ID
+			if _, _, err := db.RecordDelivery(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		seen := map[int64]int{}
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					batch, err := db.ClaimDeliveries(ctx, 7, time.Hour)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(batch) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, d := range batch {
+						seen[d.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != total {
+			t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), total)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("delivery %d claimed %d times", id, n)
+			}
+		}
+	})
+}

@@ -1,0 +1,272 @@
+// Package webhooks receives platform webhooks: it reads the raw body, verifies its
+// signature, commits the delivery to the inbox, and answers — nothing more. It parses no
+// business field and calls no platform inside the request (ARCHITECTURE rule 9); jobs and
+// history do the work afterwards.
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/web"
+)
+
+// Inbox is where deliveries are committed before they are acknowledged.
+type Inbox interface {
+	RecordDelivery(ctx context.Context, d ritorno.Delivery) (id int64, duplicate bool, err error)
+}
+
+// Shops resolves which shop a delivery belongs to, and a WooCommerce shop's secret.
+type Shops interface {
+	ShopByDomain(ctx context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error)
+	ShopByConnectionKey(ctx context.Context, key string) (ritorno.Shop, error)
+	Credentials(ctx context.Context, shopID int64) (ritorno.ShopCredentials, error)
+}
+
+// ShopifyVerifier checks a Shopify delivery's HMAC header against the app secrets.
+type ShopifyVerifier interface {
+	VerifyWebhook(body []byte, hmacHeader string) bool
+}
+
+// WooCommerceVerifier checks a WooCommerce delivery's signature with the shop's secret and
+// recognises the unsigned ping WooCommerce sends when a webhook is created.
+type WooCommerceVerifier interface {
+	VerifyWebhook(body []byte, signature, secret string) bool
+	IsPing(body []byte, h http.Header) bool
+}
+
+// Config is everything a Receiver needs.
+type Config struct {
+	Inbox       Inbox
+	Shops       Shops
+	Shopify     ShopifyVerifier
+	WooCommerce WooCommerceVerifier
+	// Platforms tell which topics are known; a verified delivery of another topic is stored
+	// as ignored.
+	Platforms []ritorno.Platform
+	// Notify wakes the processing workers after a delivery is committed.
+	Notify   func()
+	Registry prometheus.Registerer
+	Now      func() time.Time
+}
+
+// Receiver serves the webhook routes.
+type Receiver struct {
+	cfg       Config
+	platforms map[ritorno.PlatformName]ritorno.Platform
+	outcomes  *prometheus.CounterVec
+}
+
+// Delivery results, the "result" label of ritorno_webhook_deliveries_total.
+const (
+	resultAccepted     = "accepted"
+	resultDuplicate    = "duplicate"
+	resultIgnored      = "ignored"
+	resultParked       = "parked"
+	resultInvalidJSON  = "invalid_json"
+	resultPing         = "ping"
+	resultUnauthorized = "unauthorized"
+	resultTooLarge     = "too_large"
+	resultError        = "error"
+)
+
+// NewReceiver builds a Receiver and registers its metrics.
+func NewReceiver(cfg Config) *Receiver {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{},
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ritorno_webhook_deliveries_total",
+			Help: "Webhook deliveries received, by platform, topic (\"other\" when unknown or unverified) and result.",
+		}, []string{"platform", "topic", "result"}),
+	}
+	for _, p := range cfg.Platforms {
+		r.platforms[p.Name()] = p
+	}
+	cfg.Registry.MustRegister(r.outcomes)
+	return r
+}
+
+// Register adds the webhook routes. The compliance route is the same handler: the topic
+// header, not the path, says what a delivery is; shopify.app.toml names both.
+func (r *Receiver) Register(router gin.IRouter) {
+	router.POST("/webhooks/shopify", r.shopify)
+	router.POST("/webhooks/shopify/compliance", r.shopify)
+	router.POST("/webhooks/woocommerce/:key", r.woocommerce)
+}
+
+func (r *Receiver) count(platform ritorno.PlatformName, topic, result string) {
+	if p, ok := r.platforms[platform]; !ok || !p.KnownTopic(topic) {
+		topic = "other" // bounded label values: topics come from the network
+	}
+	r.outcomes.WithLabelValues(string(platform), topic, result).Inc()
+}
+
+// readBody reads the whole body; a body over the limit (web.BodyLimit) answers 413.
+func (r *Receiver) readBody(c *gin.Context, platform ritorno.PlatformName) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			r.count(platform, "", resultTooLarge)
+		} else {
+			r.count(platform, "", resultError)
+		}
+		web.Error(c, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// shopifyHeader reads an X-Shopify-* header, falling back to the unprefixed spelling of
+// Shopify's newer event deliveries (header names are case-insensitive either way).
+func shopifyHeader(h http.Header, name string) string {
+	if v := h.Get("X-Shopify-" + name); v != "" {
+		return v
+	}
+	return h.Get("Shopify-" + name)
+}
+
+func (r *Receiver) shopify(c *gin.Context) {
+	body, ok := r.readBody(c, ritorno.Shopify)
+	if !ok {
+		return
+	}
+	h := c.Request.Header
+	topic := shopifyHeader(h, "Topic")
+	if !r.cfg.Shopify.VerifyWebhook(body, shopifyHeader(h, "Hmac-Sha256")) {
+		r.count(ritorno.Shopify, "", resultUnauthorized)
+		web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "invalid webhook signature"))
+		return
+	}
+	d := ritorno.Delivery{
+		Platform:    ritorno.Shopify,
+		ShopDomain:  strings.ToLower(strings.TrimSpace(shopifyHeader(h, "Shop-Domain"))),
+		Topic:       topic,
+		WebhookID:   shopifyHeader(h, "Webhook-Id"),
+		EventID:     shopifyHeader(h, "Event-Id"),
+		APIVersion:  shopifyHeader(h, "API-Version"),
+		TriggeredAt: parseTime(shopifyHeader(h, "Triggered-At")),
+		Body:        body,
+	}
+	if d.ShopDomain == "" || ritorno.ValidateShopifyDomain(d.ShopDomain) != nil {
+		// Signed by our secret, so genuine, but unusable: keep it, say why, do not retry.
+		d.Status, d.LastError = ritorno.DeliveryFailed, "missing or invalid shop domain header"
+	}
+	r.record(c, d, func(ctx context.Context) (ritorno.Shop, error) {
+		return r.cfg.Shops.ShopByDomain(ctx, ritorno.Shopify, d.ShopDomain)
+	})
+}
+
+func (r *Receiver) woocommerce(c *gin.Context) {
+	body, ok := r.readBody(c, ritorno.WooCommerce)
+	if !ok {
+		return
+	}
+	h := c.Request.Header
+	if r.cfg.WooCommerce.IsPing(body, h) {
+		// WooCommerce tests a new webhook with an unsigned "webhook_id=N" and wants exactly
+		// 200; there is nothing to keep.
+		r.count(ritorno.WooCommerce, "", resultPing)
+		c.Status(http.StatusOK)
+		return
+	}
+	ctx := c.Request.Context()
+	shop, err := r.cfg.Shops.ShopByConnectionKey(ctx, c.Param("key"))
+	if ritorno.ErrorCode(err) == ritorno.ENOTFOUND {
+		// Without the shop there is no secret to verify with: the delivery is unverifiable.
+		r.count(ritorno.WooCommerce, "", resultUnauthorized)
+		web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "invalid webhook signature"))
+		return
+	} else if err != nil {
+		r.unavailable(c, ritorno.WooCommerce, err)
+		return
+	}
+	creds, err := r.cfg.Shops.Credentials(ctx, shop.ID)
+	if err != nil {
+		r.unavailable(c, ritorno.WooCommerce, err)
+		return
+	}
+	if !r.cfg.WooCommerce.VerifyWebhook(body, h.Get("X-WC-Webhook-Signature"), creds.WebhookSecret) {
+		r.count(ritorno.WooCommerce, "", resultUnauthorized)
+		web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "invalid webhook signature"))
+		return
+	}
+	d := ritorno.Delivery{
+		Platform:   ritorno.WooCommerce,
+		ShopDomain: shop.Domain,
+		Topic:      h.Get("X-WC-Webhook-Topic"),
+		// WooCommerce's delivery id changes on every attempt, so it is kept for reference
+		// only; processing is idempotent by resource id and modification time instead.
+		EventID: h.Get("X-WC-Webhook-Delivery-ID"),
+		Body:    body,
+	}
+	r.record(c, d, func(context.Context) (ritorno.Shop, error) { return shop, nil })
+}
+
+// record classifies a verified delivery, commits it, and only then acknowledges it.
+func (r *Receiver) record(c *gin.Context, d ritorno.Delivery, findShop func(context.Context) (ritorno.Shop, error)) {
+	ctx := c.Request.Context()
+	d.ReceivedAt = r.cfg.Now().UTC()
+	result := resultAccepted
+	switch {
+	case d.Status == ritorno.DeliveryFailed:
+		result = resultError
+	case !r.platforms[d.Platform].KnownTopic(d.Topic):
+		d.Status, result = ritorno.DeliveryIgnored, resultIgnored
+	case !json.Valid(d.Body):
+		d.Status, d.LastError, result = ritorno.DeliveryFailed, "body is not valid JSON", resultInvalidJSON
+	default:
+		shop, err := findShop(ctx)
+		switch {
+		case err == nil:
+			d.ShopID, d.Status = shop.ID, ritorno.DeliveryPending
+		case ritorno.ErrorCode(err) == ritorno.ENOTFOUND:
+			d.Status, result = ritorno.DeliveryParked, resultParked
+		default:
+			r.unavailable(c, d.Platform, err)
+			return
+		}
+	}
+	_, duplicate, err := r.cfg.Inbox.RecordDelivery(ctx, d)
+	if err != nil {
+		r.unavailable(c, d.Platform, err)
+		return
+	}
+	if duplicate {
+		result = resultDuplicate
+	} else if d.Status == ritorno.DeliveryPending {
+		r.cfg.Notify()
+	}
+	r.count(d.Platform, d.Topic, result)
+	c.Status(http.StatusOK)
+}
+
+// unavailable answers 503 without acknowledging: the platform retries, and nothing was
+// stored that could be lost.
+func (r *Receiver) unavailable(c *gin.Context, platform ritorno.PlatformName, err error) {
+	r.count(platform, "", resultError)
+	web.Logger(c).Error("webhook not recorded", "platform", string(platform), "err", err)
+	web.Error(c, ritorno.Errorf(ritorno.EUNAVAILABLE, "cannot record the delivery now; retry later"))
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
