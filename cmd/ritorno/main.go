@@ -37,6 +37,10 @@ Usage:
   ritorno migrate [--status]    apply pending migrations, or list applied and pending ones
   ritorno shops add|list|show|remove
                                 connect, list, inspect or remove shops
+  ritorno webhooks list|replay  inspect the webhook inbox; requeue dead or failed deliveries
+  ritorno history --shop SHOP --customer ID
+                                print a buyer's purchase history as JSON
+  ritorno gdpr requests|export  customers' data requests and their exports
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
   ritorno help                  this text
 
@@ -61,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitOK
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stderr)
-	case "serve", "migrate", "shops":
+	case "serve", "migrate", "shops", "webhooks", "history", "gdpr":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -79,6 +83,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runMigrate(ctx, cfg, rest, stdout)
 	case "shops":
 		err = runShops(ctx, cfg, rest, stdin, stdout)
+	case "webhooks":
+		err = runWebhooks(ctx, cfg, rest, stdout)
+	case "history":
+		err = runHistory(ctx, cfg, rest, stdout)
+	case "gdpr":
+		err = runGDPR(ctx, cfg, rest, stdout)
 	}
 	return report(stderr, err)
 }

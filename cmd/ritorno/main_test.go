@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ritorno/ritorno/store/storetest"
 )
@@ -49,11 +48,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// servedRoutes lists the routes the real server registers (used by the shopify.app.toml test).
+// servedRoutes lists the routes the real server registers, wired as serve wires them (used
+// by the shopify.app.toml test).
 func servedRoutes(t *testing.T) []gin.RouteInfo {
 	t.Helper()
-	db := storetest.OpenSQLite(t)
-	return newRouter(slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), db, 1<<20).Routes()
+	cfg, err := loadConfig(envFrom(embeddedEnv(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.listener.Close(); m.db.Close() })
+	return m.handler.Routes()
 }
 
 // TestSIGTERMLetsInFlightRequestFinish boots the real server in-process, starts a slow
@@ -78,7 +86,9 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	}
 	var logs syncBuffer
 	served := make(chan error, 1)
-	go func() { served <- runServe(context.Background(), cfg, nil, newLogger(&logs, slog.LevelInfo), io.Discard, hooks) }()
+	go func() {
+		served <- runServe(context.Background(), cfg, nil, newLogger(&logs, slog.LevelInfo), io.Discard, hooks)
+	}()
 	var addr string
 	select {
 	case addr = <-addrCh:

@@ -20,8 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/jobs"
+	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/web"
+	"github.com/ritorno/ritorno/webhooks"
+	"github.com/ritorno/ritorno/woocommerce"
 )
 
 // serveHooks let end-to-end tests observe and extend a real server; production passes none.
@@ -63,7 +68,8 @@ type Main struct {
 	handler  *gin.Engine
 	server   *http.Server
 	listener net.Listener
-	workers  sync.WaitGroup // background work started by later components drains through this
+	runner   *jobs.Runner
+	workers  sync.WaitGroup // background work; Run waits for it before closing the database
 }
 
 // Open wires everything and binds the listener; it serves nothing yet.
@@ -90,8 +96,21 @@ func (m *Main) Open(ctx context.Context) error {
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Platform adapters and webhook processing.
+	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
+	m.runner = jobs.NewRunner(m.db, history.NewApplier(m.db, platforms...), jobs.Config{}, m.log.With("component", "jobs"), m.registry)
+	receiver := webhooks.NewReceiver(webhooks.Config{
+		Inbox:       m.db,
+		Shops:       m.db,
+		Shopify:     shopify.NewVerifier(m.cfg.ShopifyAPISecret, m.cfg.ShopifyPrevSecret),
+		WooCommerce: woocommerce.Verifier{},
+		Platforms:   platforms,
+		Notify:      m.runner.Notify,
+		Registry:    m.registry,
+	})
+
 	// HTTP.
-	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes)
+	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, receiver.Register)
 	if m.hooks.extraRoutes != nil {
 		m.hooks.extraRoutes(m.handler)
 	}
@@ -118,12 +137,19 @@ func (m *Main) Open(ctx context.Context) error {
 // Run serves until ctx is done, then shuts down within the configured time: stop
 // accepting, let in-flight requests finish, drain workers, close the database.
 func (m *Main) Run(ctx context.Context) error {
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	m.workers.Add(1)
+	go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve(m.listener) }()
 	m.log.Info("listening", "addr", m.listener.Addr().String())
 
 	select {
 	case err := <-serveErr:
+		stopWork()
+		m.workers.Wait()
 		m.db.Close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
@@ -137,6 +163,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log.Error("requests still running at the shutdown deadline; closing them", "err", err)
 		m.server.Close()
 	}
+	// Workers stop after HTTP: a delivery acknowledged a moment ago is still processed now
+	// if it can be, and otherwise after the next start.
+	stopWork()
 	drained := make(chan struct{})
 	go func() { m.workers.Wait(); close(drained) }()
 	select {
@@ -155,7 +184,7 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // newRouter builds the HTTP handler: shared middleware, then each surface's routes.
-func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody int64) *gin.Engine {
+func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody int64, surfaces ...func(gin.IRouter)) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -180,5 +209,10 @@ func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+
+	// The product's surfaces, each registering its own routes.
+	for _, register := range surfaces {
+		register(r)
+	}
 	return r
 }

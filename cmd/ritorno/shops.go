@@ -51,14 +51,11 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 		fmt.Fprint(stdout, shopsUsage)
 		return nil
 	}
-	db, err := openDatabase(ctx, &cfg)
+	db, err := openMigrated(ctx, &cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	return run(ctx, db, cfg, rest, stdin, stdout)
 }
 

@@ -1,0 +1,95 @@
+package shopify
+
+import (
+	"time"
+
+	"github.com/ritorno/ritorno"
+)
+
+// topics maps every webhook topic Ritorno subscribes to onto the event it decodes into.
+var topics = map[string]ritorno.EventKind{
+	"orders/create":          ritorno.EventOrderUpserted,
+	"orders/updated":         ritorno.EventOrderUpserted,
+	"orders/paid":            ritorno.EventOrderUpserted,
+	"orders/cancelled":       ritorno.EventOrderUpserted,
+	"orders/fulfilled":       ritorno.EventOrderUpserted,
+	"orders/delete":          ritorno.EventOrderDeleted,
+	"refunds/create":         ritorno.EventRefundAdded,
+	"customers/create":       ritorno.EventCustomerUpserted,
+	"customers/update":       ritorno.EventCustomerUpserted,
+	"customers/delete":       ritorno.EventCustomerDeleted,
+	"products/create":        ritorno.EventProductUpserted,
+	"products/update":        ritorno.EventProductUpserted,
+	"products/delete":        ritorno.EventProductDeleted,
+	"app/uninstalled":        ritorno.EventShopUninstalled,
+	"customers/redact":       ritorno.EventCustomerRedact,
+	"customers/data_request": ritorno.EventDataRequest,
+	"shop/redact":            ritorno.EventShopRedact,
+	// Backfill (bulk operations) comes with the install issue; until then nothing to do.
+	"bulk_operations/finish": ritorno.EventNone,
+}
+
+// Topics lists the webhook topics the adapter decodes.
+func Topics() []string {
+	out := make([]string, 0, len(topics))
+	for t := range topics {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Platform is the Shopify implementation of ritorno.Platform.
+type Platform struct{}
+
+var _ ritorno.Platform = Platform{}
+
+// NewPlatform returns the Shopify adapter.
+func NewPlatform() Platform { return Platform{} }
+
+// Name is "shopify".
+func (Platform) Name() ritorno.PlatformName { return ritorno.Shopify }
+
+// KnownTopic reports whether Ritorno subscribes to topic.
+func (Platform) KnownTopic(topic string) bool {
+	_, ok := topics[topic]
+	return ok
+}
+
+// DecodeEvent decodes a verified delivery body of topic for shop.
+func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritorno.Event, error) {
+	kind, ok := topics[topic]
+	if !ok {
+		return ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "topic %.40q is not handled", topic)
+	}
+	ev := ritorno.Event{Kind: kind}
+	var err error
+	switch kind {
+	case ritorno.EventOrderUpserted:
+		ev.Order, err = DecodeOrder(body)
+	case ritorno.EventRefundAdded:
+		ev.OrderID, ev.Refund, err = DecodeRefund(body, shop.Currency)
+	case ritorno.EventCustomerUpserted:
+		ev.Customer, err = DecodeCustomer(body)
+	case ritorno.EventProductUpserted:
+		ev.Product, err = DecodeProduct(body, shop.Currency)
+	case ritorno.EventOrderDeleted, ritorno.EventCustomerDeleted, ritorno.EventProductDeleted:
+		ev.DeletedID, err = DecodeDeletion(body)
+	case ritorno.EventShopUninstalled:
+		ev.At = time.Now().UTC()
+	case ritorno.EventCustomerRedact, ritorno.EventDataRequest, ritorno.EventShopRedact:
+		var p compliancePayload
+		if err = decode(body, &p, topic); err != nil {
+			break
+		}
+		ev.Redact = ritorno.CustomerRedact{CustomerPlatformID: int64(p.Customer.ID), Email: p.Customer.Email, OrderIDs: ids(p.OrdersToRedact)}
+		ev.DataRequest = ritorno.DataRequest{RequestID: int64(p.DataRequest.ID), CustomerPlatformID: int64(p.Customer.ID),
+			EmailHash: ritorno.HashEmail(p.Customer.Email), OrdersRequested: ids(p.OrdersRequested)}
+		if kind == ritorno.EventDataRequest && ev.DataRequest.RequestID == 0 {
+			err = ritorno.Errorf(ritorno.EINVALID, "data request has no id")
+		}
+	}
+	if err != nil {
+		return ritorno.Event{}, err
+	}
+	return ev, nil
+}
