@@ -178,11 +178,13 @@ func TestBuyersAndOrders(t *testing.T) {
 		}
 	}
 	for name, mutate := range map[string]func(*ritorno.Order){
-		"mixed currency":    func(o *ritorno.Order) { o.Total = ritorno.MustParseMoney("1", "EUR") },
-		"negative quantity": func(o *ritorno.Order) { o.LineItems = []ritorno.LineItem{{Quantity: -1, Price: usd("1"), TotalDiscount: usd("0")}} },
-		"guest sans hash":   func(o *ritorno.Order) { o.Buyer = ritorno.Buyer{Kind: ritorno.BuyerGuest} },
-		"customer sans id":  func(o *ritorno.Order) { o.Buyer = ritorno.Buyer{Kind: ritorno.BuyerCustomer} },
-		"no id":             func(o *ritorno.Order) { o.PlatformID = 0 },
+		"mixed currency": func(o *ritorno.Order) { o.Total = ritorno.MustParseMoney("1", "EUR") },
+		"negative quantity": func(o *ritorno.Order) {
+			o.LineItems = []ritorno.LineItem{{Quantity: -1, Price: usd("1"), TotalDiscount: usd("0")}}
+		},
+		"guest sans hash":  func(o *ritorno.Order) { o.Buyer = ritorno.Buyer{Kind: ritorno.BuyerGuest} },
+		"customer sans id": func(o *ritorno.Order) { o.Buyer = ritorno.Buyer{Kind: ritorno.BuyerCustomer} },
+		"no id":            func(o *ritorno.Order) { o.PlatformID = 0 },
 	} {
 		x := o
 		mutate(&x)
