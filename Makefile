@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/ritorno
 PKGS    := ./...
 
-.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite clean
+.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke clean
 
 ## run: the server on :8080 with the embedded database in ./data
 run:
@@ -15,7 +15,7 @@ build:
 
 ## test: everything CI checks — formatting, vet, staticcheck, and the race-enabled tests
 ## against SQLite and a throwaway PostgreSQL cluster that scripts/test.sh starts and stops
-test: lint test-go
+test: lint test-go fuzz-smoke
 
 test-go:
 	scripts/test.sh $(PKGS)
@@ -23,6 +23,23 @@ test-go:
 ## test-sqlite: the tests without PostgreSQL (its cases are skipped), for a quick loop
 test-sqlite:
 	$(GO) test -race -count=1 $(PKGS)
+
+## fuzz-smoke: each fuzz target for a few seconds (their seed corpora also run in test-go)
+## fuzz: the same targets for FUZZTIME each (default 2m)
+FUZZ_TARGETS := shopify:FuzzVerifyWebhook shopify:FuzzDecodeOrder shopify:FuzzDecodeProduct \
+	woocommerce:FuzzVerifyWebhook woocommerce:FuzzDecodeOrder woocommerce:FuzzDecodeProduct
+FUZZTIME ?= 2m
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=4s
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz ./$$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >/dev/null || \
+			{ $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime 1x ./$$pkg; exit 1; }; \
+	done
 
 ## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool)
 lint: fmt-check vet staticcheck

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,10 @@ func (d decimal) roundedMoney(currency, field string) (ritorno.Money, error) {
 	if d == "" {
 		return ritorno.Zero(currency), nil
 	}
+	// Plain decimals only: an exponent ("1e999999999") would make big.Rat allocate without bound.
+	if !plainDecimal.MatchString(string(d)) {
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %.30q is not a plain decimal number", field, string(d))
+	}
 	r, ok := new(big.Rat).SetString(string(d))
 	if !ok {
 		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %.30q is not a number", field, string(d))
@@ -93,6 +98,8 @@ func (d decimal) roundedMoney(currency, field string) (ritorno.Money, error) {
 	}
 	return ritorno.Money{Amount: q.Int64(), Currency: currency}, nil
 }
+
+var plainDecimal = regexp.MustCompile(`^-?[0-9]{1,18}(\.[0-9]{1,40})?$`)
 
 type gmt time.Time
 
