@@ -46,6 +46,9 @@ type Order struct {
 	DeletedAt           time.Time // deleted on the platform; zero otherwise
 	LineItems           []LineItem
 	Refunds             []Refund
+	// RefundsComplete says Refunds lists every refund of the order. A payload that does not
+	// mention refunds leaves it false, and the stored refunds are kept.
+	RefundsComplete bool
 }
 
 // LineItem is one product line of an order.

@@ -155,7 +155,7 @@ type orderPayload struct {
 	CancelReason        *string         `json:"cancel_reason"`
 	UpdatedAt           timestamp       `json:"updated_at"`
 	LineItems           []lineItem      `json:"line_items"`
-	Refunds             []refundPayload `json:"refunds"`
+	Refunds             *[]refundPayload `json:"refunds"` // nil: not in the payload
 }
 
 type customerRef struct {
@@ -306,12 +306,15 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 			Quantity: li.Quantity, Price: price, TotalDiscount: disc, GiftCard: li.GiftCard,
 		})
 	}
-	for _, rp := range p.Refunds {
-		r, err := rp.refund(cur)
-		if err != nil {
-			return ritorno.Order{}, err
+	if p.Refunds != nil {
+		o.RefundsComplete = true
+		for _, rp := range *p.Refunds {
+			r, err := rp.refund(cur)
+			if err != nil {
+				return ritorno.Order{}, err
+			}
+			o.Refunds = append(o.Refunds, r)
 		}
-		o.Refunds = append(o.Refunds, r)
 	}
 	if o.RefundedAmount, err = o.SumRefunds(); err != nil {
 		return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "refunds: %s", ritorno.ErrorMessage(err))

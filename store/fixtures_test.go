@@ -92,6 +92,7 @@ func sampleOrder(id, customerID int64) ritorno.Order {
 			{PlatformID: 502, ProductPlatformID: 7, VariantPlatformID: 72, Title: "Coffee beans", VariantTitle: "1 kg",
 				SKU: "B-1000", Vendor: "Roastery", Quantity: 1, Price: usd("39.90"), TotalDiscount: usd("0")},
 		},
+		RefundsComplete: true,
 		Refunds: []ritorno.Refund{{
 			PlatformID: 9001, CreatedAt: t0.Add(time.Hour), ProcessedAt: t0.Add(time.Hour), Amount: usd("12.50"), Note: "damaged",
 			LineItems: []ritorno.RefundLineItem{{LineItemPlatformID: 501, Quantity: 1, Subtotal: usd("12.50")}},

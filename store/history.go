@@ -27,6 +27,17 @@ var (
 		"cancel_reason", "platform_updated_at", "deleted_at", "updated_at"}
 )
 
+// orderColumnsKeepingRefunds is orderColumns without the refunded total.
+var orderColumnsKeepingRefunds = func() []string {
+	var out []string
+	for _, c := range orderColumns {
+		if c != "refunded_minor" {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
+
 // upsertIfNewer inserts row, or updates columns of the stored row with the same
 // (shop_id, platform_id) unless the stored row is newer. It reports whether it wrote.
 func upsertIfNewer(tx *gorm.DB, table string, row any, columns []string) (bool, error) {
@@ -173,16 +184,24 @@ func (db *DB) UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (a
 				return err
 			}
 		}
-		if applied, err = upsertIfNewer(tx, "orders", &row, orderColumns); err != nil || !applied {
+		columns, replaced := orderColumns, []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}}
+		if !o.RefundsComplete {
+			// The payload did not list refunds: keep the stored ones and their total.
+			columns, replaced = orderColumnsKeepingRefunds, []any{&lineItemRow{}}
+		}
+		if applied, err = upsertIfNewer(tx, "orders", &row, columns); err != nil || !applied {
 			return err
 		}
-		for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}} {
+		for _, model := range replaced {
 			if err := tx.Scopes(shopScope(shopID)).Where("order_platform_id = ?", o.PlatformID).Delete(model).Error; err != nil {
 				return err
 			}
 		}
 		if err := createAll(tx, lines); err != nil {
 			return err
+		}
+		if !o.RefundsComplete {
+			return nil
 		}
 		if err := createAll(tx, refunds); err != nil {
 			return err

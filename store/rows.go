@@ -485,6 +485,7 @@ func orderFromRows(r orderRow, lines []lineItemRow, refunds []refundRow, refundL
 			Subtotal:           money(rl.SubtotalMinor),
 		})
 	}
+	o.RefundsComplete = true // the stored list is the whole list Ritorno knows
 	for _, rf := range refunds {
 		o.Refunds = append(o.Refunds, ritorno.Refund{
 			PlatformID:  rf.PlatformID,

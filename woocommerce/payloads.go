@@ -165,11 +165,11 @@ type orderPayload struct {
 		SKU         string  `json:"sku"`
 		Price       decimal `json:"price"`
 	} `json:"line_items"`
-	Refunds []struct {
+	Refunds *[]struct {
 		ID     id      `json:"id"`
 		Reason string  `json:"reason"`
 		Total  decimal `json:"total"`
-	} `json:"refunds"`
+	} `json:"refunds"` // nil: not in the payload
 }
 
 // Status mapping (WooCommerce order status → Ritorno):
@@ -265,7 +265,15 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 			Title: li.Name, SKU: li.SKU, Quantity: li.Quantity, Price: price, TotalDiscount: discount,
 		})
 	}
-	for _, r := range p.Refunds {
+	var refunds []struct {
+		ID     id      `json:"id"`
+		Reason string  `json:"reason"`
+		Total  decimal `json:"total"`
+	}
+	if p.Refunds != nil {
+		o.RefundsComplete, refunds = true, *p.Refunds
+	}
+	for _, r := range refunds {
 		amount, err := r.Total.money(cur, "refunds.total")
 		if err != nil {
 			return ritorno.Order{}, err

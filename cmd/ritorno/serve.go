@@ -33,6 +33,7 @@ import (
 type serveHooks struct {
 	onListen    func(addr string)   // called once the listener is bound
 	extraRoutes func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
+	noWorkers   bool                // acknowledge only, like a process that dies before processing
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
@@ -139,8 +140,10 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	m.workers.Add(1)
-	go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
+	if !m.hooks.noWorkers {
+		m.workers.Add(1)
+		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve(m.listener) }()

@@ -47,3 +47,33 @@ func RawRow(t *testing.T, db *store.DB, table string, shopID int64) string {
 	}
 	return out
 }
+
+// AllRows returns every row of a shop in a table as text, for checks of what is stored.
+func AllRows(t *testing.T, db *store.DB, table string, shopID int64) string {
+	t.Helper()
+	rows, err := store.RawQuery(db, "SELECT * FROM "+table+" WHERE shop_id = ?", shopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	out := ""
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = string(b)
+			}
+			out += fmt.Sprintf("%s=%v ", c, vals[i])
+		}
+		out += "\n"
+	}
+	return out
+}
