@@ -127,34 +127,34 @@ func jsonProblem(err error) string {
 }
 
 type orderPayload struct {
-	ID                  id              `json:"id"`
-	Name                string          `json:"name"`
-	Email               string          `json:"email"`
-	ContactEmail        string          `json:"contact_email"`
-	Customer            *customerRef    `json:"customer"`
-	Currency            string          `json:"currency"`
-	PresentmentCurrency string          `json:"presentment_currency"`
-	SubtotalPrice       decimal         `json:"subtotal_price"`
-	SubtotalPriceSet    *moneySet       `json:"subtotal_price_set"`
-	TotalDiscounts      decimal         `json:"total_discounts"`
-	TotalDiscountsSet   *moneySet       `json:"total_discounts_set"`
-	TotalTax            decimal         `json:"total_tax"`
-	TotalTaxSet         *moneySet       `json:"total_tax_set"`
-	TotalPrice          decimal         `json:"total_price"`
-	TotalPriceSet       *moneySet       `json:"total_price_set"`
-	TotalShippingSet    *moneySet       `json:"total_shipping_price_set"`
-	ShippingLines       []shippingLine  `json:"shipping_lines"`
-	FinancialStatus     string          `json:"financial_status"`
-	FulfillmentStatus   *string         `json:"fulfillment_status"`
-	SourceName          string          `json:"source_name"`
-	Test                bool            `json:"test"`
-	Tags                string          `json:"tags"`
-	CreatedAt           timestamp       `json:"created_at"`
-	ProcessedAt         timestamp       `json:"processed_at"`
-	CancelledAt         timestamp       `json:"cancelled_at"`
-	CancelReason        *string         `json:"cancel_reason"`
-	UpdatedAt           timestamp       `json:"updated_at"`
-	LineItems           []lineItem      `json:"line_items"`
+	ID                  id               `json:"id"`
+	Name                string           `json:"name"`
+	Email               string           `json:"email"`
+	ContactEmail        string           `json:"contact_email"`
+	Customer            *customerRef     `json:"customer"`
+	Currency            string           `json:"currency"`
+	PresentmentCurrency string           `json:"presentment_currency"`
+	SubtotalPrice       decimal          `json:"subtotal_price"`
+	SubtotalPriceSet    *moneySet        `json:"subtotal_price_set"`
+	TotalDiscounts      decimal          `json:"total_discounts"`
+	TotalDiscountsSet   *moneySet        `json:"total_discounts_set"`
+	TotalTax            decimal          `json:"total_tax"`
+	TotalTaxSet         *moneySet        `json:"total_tax_set"`
+	TotalPrice          decimal          `json:"total_price"`
+	TotalPriceSet       *moneySet        `json:"total_price_set"`
+	TotalShippingSet    *moneySet        `json:"total_shipping_price_set"`
+	ShippingLines       []shippingLine   `json:"shipping_lines"`
+	FinancialStatus     string           `json:"financial_status"`
+	FulfillmentStatus   *string          `json:"fulfillment_status"`
+	SourceName          string           `json:"source_name"`
+	Test                bool             `json:"test"`
+	Tags                string           `json:"tags"`
+	CreatedAt           timestamp        `json:"created_at"`
+	ProcessedAt         timestamp        `json:"processed_at"`
+	CancelledAt         timestamp        `json:"cancelled_at"`
+	CancelReason        *string          `json:"cancel_reason"`
+	UpdatedAt           timestamp        `json:"updated_at"`
+	LineItems           []lineItem       `json:"line_items"`
 	Refunds             *[]refundPayload `json:"refunds"` // nil: not in the payload
 }
 
