@@ -67,14 +67,12 @@ func Recovery() gin.HandlerFunc {
 	}
 }
 
-// BodyLimit refuses bodies over limit bytes with 413: at once when the declared length is
-// over, and through http.MaxBytesReader when the body turns out longer than declared.
+// BodyLimit caps request bodies at limit bytes: reading past it fails with
+// *http.MaxBytesError, which Error answers with 413. The refusal happens in the handler
+// that reads, so that it can record the outcome (webhook metrics); no more than limit
+// bytes are ever read.
 func BodyLimit(limit int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > limit {
-			Error(c, ritorno.Errorf(ritorno.ETOOLARGE, "request body is larger than %d bytes", limit))
-			return
-		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}

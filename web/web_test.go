@@ -115,7 +115,7 @@ func TestBodyLimit(t *testing.T) {
 	if w := do(r, httptest.NewRequest("POST", "/echo", strings.NewReader("small"))); w.Code != 200 || w.Body.String() != "small" {
 		t.Fatalf("small body = %d %q", w.Code, w.Body.String())
 	}
-	// Declared too large: refused before reading.
+	// Declared too large: refused at the limit.
 	if w := do(r, httptest.NewRequest("POST", "/echo", strings.NewReader(strings.Repeat("x", 17)))); w.Code != 413 {
 		t.Fatalf("declared large body = %d", w.Code)
 	}

@@ -241,6 +241,25 @@ func TestShopifyWebhooksEndToEnd(t *testing.T) {
 			t.Fatalf("inbox = %v; want 6 done (the duplicate stored once), 1 ignored, 1 failed", counts)
 		}
 
+		resp, err := http.Get("http://" + s.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`ritorno_webhook_deliveries_total{platform="shopify",result="duplicate",topic="orders/create"} 1`,
+			`ritorno_webhook_deliveries_total{platform="shopify",result="unauthorized",topic="other"} 2`,
+			`ritorno_webhook_deliveries_total{platform="shopify",result="ignored",topic="other"} 1`,
+			`ritorno_webhook_deliveries_total{platform="shopify",result="invalid_json",topic="orders/create"} 1`,
+			`ritorno_webhook_deliveries_total{platform="shopify",result="too_large",topic="other"} 1`,
+			`ritorno_webhook_processing_total{outcome="done",platform="shopify",topic="refunds/create"} 1`,
+		} {
+			if !strings.Contains(string(metrics), want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+
 		h := s.history("--shop", domain, "--customer", "207119551")
 		if h.Customer == nil || h.Customer.Email != "bob.norman@hostmail.com" || len(h.Orders) != 1 {
 			t.Fatalf("history = %+v", h)
