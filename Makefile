@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/ritorno
 PKGS    := ./...
 
-.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke clean
+.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke bench-webhooks clean
 
 ## run: the server on :8080 with the embedded database in ./data
 run:
@@ -40,6 +40,12 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >/dev/null || \
 			{ $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime 1x ./$$pkg; exit 1; }; \
 	done
+
+## bench-webhooks: the webhook load benchmark on SQLite and on a durable throwaway
+## PostgreSQL (BENCH_ARGS, e.g. --duration 30s --concurrency 32); prints JSON per database
+BENCH_ARGS ?= --duration 10s --concurrency 16
+bench-webhooks: build
+	scripts/bench.sh $(BIN) $(BENCH_ARGS)
 
 ## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool)
 lint: fmt-check vet staticcheck

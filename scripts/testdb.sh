@@ -40,11 +40,14 @@ start)
 	as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
 		|| as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
 		|| { cat "$dir/initdb.log" >&2; exit 1; }
-	# Durability is pointless for a throwaway cluster; speed is not.
+	# Durability is pointless for a throwaway test cluster; speed is not. Benchmarks set
+	# TESTDB_DURABLE=1 to measure PostgreSQL with its default, durable settings.
+	opts="-c max_connections=300"
+	[ "${TESTDB_DURABLE:-0}" = 1 ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	for attempt in 1 2 3 4 5 6 7 8; do
 		port=$(( 20000 + (RANDOM % 20000) ))
 		if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-			-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >&2; then
+			-o "-p $port -k $dir -c listen_addresses=127.0.0.1 $opts" >&2; then
 			echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 			exit 0
 		fi

@@ -215,13 +215,17 @@ func (db *DB) ReplayDeliveries(ctx context.Context, ids []int64, status ritorno.
 	return res.RowsAffected, translate(res.Error, "deliveries")
 }
 
-// DeliveryCounts counts deliveries by status.
-func (db *DB) DeliveryCounts(ctx context.Context) (map[ritorno.DeliveryStatus]int64, error) {
+// DeliveryCounts counts deliveries by status, of one shop or (shopID 0) of all.
+func (db *DB) DeliveryCounts(ctx context.Context, shopID int64) (map[ritorno.DeliveryStatus]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	if err := db.gorm.WithContext(ctx).Model(&deliveryRow{}).Select("status, count(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+	q := db.gorm.WithContext(ctx).Model(&deliveryRow{})
+	if shopID != 0 {
+		q = q.Where("shop_id = ?", shopID)
+	}
+	if err := q.Select("status, count(*) AS n").Group("status").Scan(&rows).Error; err != nil {
 		return nil, translate(err, "delivery counts")
 	}
 	out := map[ritorno.DeliveryStatus]int64{}

@@ -158,7 +158,7 @@ func TestDeadDeliveriesReplay(t *testing.T) {
 		if len(claimed) != 1 || claimed[0].Attempts != 1 || string(claimed[0].Body) == "" {
 			t.Fatalf("replayed delivery claimed as %+v", claimed)
 		}
-		counts, err := db.DeliveryCounts(ctx)
+		counts, err := db.DeliveryCounts(ctx, 0)
 		if err != nil || counts[ritorno.DeliveryProcessing] != 1 || counts[ritorno.DeliveryFailed] != 1 {
 			t.Fatalf("counts = %v, %v", counts, err)
 		}

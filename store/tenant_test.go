@@ -201,6 +201,7 @@ var notShopScoped = map[string]string{
 	"ListDeliveries":   "inbox: operator listing (filterable by shop)",
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",
+	"InsertCeiling":    "benchmark scratch table, no shop data",
 }
 
 func TestTenantCasesCoverEveryMethod(t *testing.T) {

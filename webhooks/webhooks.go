@@ -64,6 +64,7 @@ type Receiver struct {
 	cfg       Config
 	platforms map[ritorno.PlatformName]ritorno.Platform
 	outcomes  *prometheus.CounterVec
+	shops     *shopCache
 }
 
 // Delivery results, the "result" label of ritorno_webhook_deliveries_total.
@@ -87,7 +88,7 @@ func NewReceiver(cfg Config) *Receiver {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
-	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{},
+	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{}, shops: newShopCache(10*time.Second, cfg.Now),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ritorno_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by platform, topic (\"other\" when unknown or unverified) and result.",
@@ -167,7 +168,9 @@ func (r *Receiver) shopify(c *gin.Context) {
 		d.Status, d.LastError = ritorno.DeliveryFailed, "missing or invalid shop domain header"
 	}
 	r.record(c, d, func(ctx context.Context) (ritorno.Shop, error) {
-		return r.cfg.Shops.ShopByDomain(ctx, ritorno.Shopify, d.ShopDomain)
+		return r.shops.get(ctx, "shopify:"+d.ShopDomain, func(ctx context.Context) (ritorno.Shop, error) {
+			return r.cfg.Shops.ShopByDomain(ctx, ritorno.Shopify, d.ShopDomain)
+		})
 	})
 }
 

@@ -41,6 +41,7 @@ Usage:
   ritorno history --shop SHOP --customer ID
                                 print a buyer's purchase history as JSON
   ritorno gdpr requests|export  customers' data requests and their exports
+  ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
   ritorno help                  this text
 
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitOK
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stderr)
-	case "serve", "migrate", "shops", "webhooks", "history", "gdpr":
+	case "serve", "migrate", "shops", "webhooks", "history", "gdpr", "bench":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runHistory(ctx, cfg, rest, stdout)
 	case "gdpr":
 		err = runGDPR(ctx, cfg, rest, stdout)
+	case "bench":
+		err = runBench(ctx, cfg, rest, stdout)
 	}
 	return report(stderr, err)
 }

@@ -116,7 +116,7 @@ func (s *server) settle() map[ritorno.DeliveryStatus]int64 {
 	var counts map[ritorno.DeliveryStatus]int64
 	waitFor(s.t, "deliveries to be processed", func() bool {
 		var err error
-		counts, err = s.db.DeliveryCounts(context.Background())
+		counts, err = s.db.DeliveryCounts(context.Background(), 0)
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -448,6 +448,28 @@ func TestWooCommerceWebhooksEndToEnd(t *testing.T) {
 		s.settle()
 		if h := s.history("--shop", "https://woo.example", "--customer", "25"); h.Summary.OrderCount != 0 || h.Orders[0].DeletedAt == "" {
 			t.Fatalf("a deleted order still counts: %+v", h)
+		}
+	})
+}
+
+// TestBenchSmoke runs the webhook benchmark briefly on each dialect: every acknowledged
+// delivery must be processed (the full run is make bench-webhooks; no timing is asserted).
+func TestBenchSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load smoke run")
+	}
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		env := envFor(t, dsn)
+		code, out, errOut := runCLI(t, env, "", "bench", "webhooks", "--duration", "1s", "--concurrency", "4")
+		if code != 0 {
+			t.Fatalf("bench = %d: %s\n%s", code, errOut, out)
+		}
+		var rep benchReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Acknowledged.Deliveries == 0 || rep.Processing.Done != rep.Acknowledged.Deliveries || rep.Processing.Lost != 0 || rep.InsertCeiling.Rows == 0 {
+			t.Fatalf("bench report: %+v", rep)
 		}
 	})
 }
