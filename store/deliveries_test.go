@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -214,6 +215,34 @@ func TestConcurrentClaimsNeverShareADelivery(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("delivery %d claimed %d times", id, n)
 			}
+		}
+	})
+}
+
+func TestRecordDeliveriesInOneBatch(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, _, err := db.RecordDelivery(ctx, delivery("a.myshopify.com", "wh-stored", ritorno.DeliveryParked)); err != nil {
+			t.Fatal(err)
+		}
+		woo := delivery("https://woo.example", "", ritorno.DeliveryParked)
+		woo.Platform = ritorno.WooCommerce
+		batch := []ritorno.Delivery{
+			delivery("a.myshopify.com", "wh-new", ritorno.DeliveryParked),
+			delivery("a.myshopify.com", "wh-stored", ritorno.DeliveryParked), // stored before
+			delivery("a.myshopify.com", "wh-new", ritorno.DeliveryParked),    // twice in the batch
+			woo, woo,
+		}
+		dups, err := db.RecordDeliveries(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []bool{false, true, true, false, false}; !slices.Equal(dups, want) {
+			t.Fatalf("duplicates = %v, want %v", dups, want)
+		}
+		counts, _ := db.DeliveryCounts(ctx, 0)
+		if counts[ritorno.DeliveryParked] != 4 {
+			t.Fatalf("stored %v, want 4 parked (1 before, 1 new, 2 WooCommerce)", counts)
 		}
 	})
 }

@@ -195,6 +195,7 @@ var notShopScoped = map[string]string{
 	// shop is known, and workers and operators drain it by delivery id. No request reaches
 	// these with a shop identity; the webhook handlers only record.
 	"RecordDelivery":   "inbox: receipt precedes shop resolution",
+	"RecordDeliveries": "inbox: group commit of receipts",
 	"Delivery":         "inbox: by delivery id, operator/worker only",
 	"ClaimDeliveries":  "inbox: workers drain one queue",
 	"FinishDelivery":   "inbox: by delivery id, worker only",

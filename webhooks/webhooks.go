@@ -22,7 +22,7 @@ import (
 
 // Inbox is where deliveries are committed before they are acknowledged.
 type Inbox interface {
-	RecordDelivery(ctx context.Context, d ritorno.Delivery) (id int64, duplicate bool, err error)
+	RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error)
 }
 
 // Shops resolves which shop a delivery belongs to, and a WooCommerce shop's secret.
@@ -65,6 +65,7 @@ type Receiver struct {
 	platforms map[ritorno.PlatformName]ritorno.Platform
 	outcomes  *prometheus.CounterVec
 	shops     *shopCache
+	commits   *groupCommit
 }
 
 // Delivery results, the "result" label of ritorno_webhook_deliveries_total.
@@ -88,7 +89,7 @@ func NewReceiver(cfg Config) *Receiver {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
-	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{}, shops: newShopCache(10*time.Second, cfg.Now),
+	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{}, shops: newShopCache(10*time.Second, cfg.Now), commits: newGroupCommit(cfg.Inbox),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ritorno_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by platform, topic (\"other\" when unknown or unverified) and result.",
@@ -100,6 +101,9 @@ func NewReceiver(cfg Config) *Receiver {
 	cfg.Registry.MustRegister(r.outcomes)
 	return r
 }
+
+// Close stops the receiver's committers; call it after the HTTP server has drained.
+func (r *Receiver) Close() { r.commits.close() }
 
 // Register adds the webhook routes. The compliance route is the same handler: the topic
 // header, not the path, says what a delivery is; shopify.app.toml names both.
@@ -244,7 +248,7 @@ func (r *Receiver) record(c *gin.Context, d ritorno.Delivery, findShop func(cont
 			return
 		}
 	}
-	_, duplicate, err := r.cfg.Inbox.RecordDelivery(ctx, d)
+	duplicate, err := r.commits.record(ctx, d)
 	if err != nil {
 		r.unavailable(c, d.Platform, err)
 		return

@@ -206,9 +206,9 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 		defer stopWork()
 		go m.runner.Run(workCtx)
 	}
-	// Processing: wait until nothing of the shop is queued, at most a minute past the load.
+	// Processing: wait until nothing of the shop is queued, at most five minutes past the load.
 	var counts map[ritorno.DeliveryStatus]int64
-	for wait := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+	for wait := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		if counts, err = m.db.DeliveryCounts(ctx, shop.ID); err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func servedRoutes(t *testing.T) []gin.RouteInfo {
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.listener.Close(); m.db.Close() })
+	t.Cleanup(func() { m.receiver.Close(); m.listener.Close(); m.db.Close() })
 	return m.handler.Routes()
 }
 

@@ -70,6 +70,7 @@ type Main struct {
 	server   *http.Server
 	listener net.Listener
 	runner   *jobs.Runner
+	receiver *webhooks.Receiver
 	workers  sync.WaitGroup // background work; Run waits for it before closing the database
 }
 
@@ -100,7 +101,7 @@ func (m *Main) Open(ctx context.Context) error {
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
 	m.runner = jobs.NewRunner(m.db, history.NewApplier(m.db, platforms...), jobs.Config{}, m.log.With("component", "jobs"), m.registry)
-	receiver := webhooks.NewReceiver(webhooks.Config{
+	m.receiver = webhooks.NewReceiver(webhooks.Config{
 		Inbox:       m.db,
 		Shops:       m.db,
 		Shopify:     shopify.NewVerifier(m.cfg.ShopifyAPISecret, m.cfg.ShopifyPrevSecret),
@@ -111,7 +112,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 
 	// HTTP.
-	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, receiver.Register)
+	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, m.receiver.Register)
 	if m.hooks.extraRoutes != nil {
 		m.hooks.extraRoutes(m.handler)
 	}
@@ -151,6 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	select {
 	case err := <-serveErr:
+		m.receiver.Close()
 		stopWork()
 		m.workers.Wait()
 		m.db.Close()
@@ -166,6 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log.Error("requests still running at the shutdown deadline; closing them", "err", err)
 		m.server.Close()
 	}
+	m.receiver.Close()
 	// Workers stop after HTTP: a delivery acknowledged a moment ago is still processed now
 	// if it can be, and otherwise after the next start.
 	stopWork()

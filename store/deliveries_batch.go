@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/ritorno/ritorno"
+)
+
+// RecordDeliveries commits several deliveries in one statement (group commit for the
+// webhook receiver). It reports, per delivery, whether it was a duplicate of a stored
+// Shopify webhook id (or of an earlier one in the same batch). Either all are committed or
+// none is.
+func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	now := db.now()
+	var q strings.Builder
+	q.WriteString(`INSERT INTO webhook_deliveries (platform, shop_domain, shop_id, topic, webhook_id, event_id, api_version,
+		triggered_at, body, received_at, status, attempts, next_attempt_at, last_error) VALUES `)
+	args := make([]any, 0, len(ds)*14)
+	for i, d := range ds {
+		if d.ReceivedAt.IsZero() {
+			d.ReceivedAt = now
+		}
+		if d.NextAttemptAt.IsZero() {
+			d.NextAttemptAt = d.ReceivedAt
+		}
+		r := deliveryToRow(d)
+		if r.Body == nil {
+			r.Body = []byte{}
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		for j := range 14 {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			if db.dialect == "postgres" {
+				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			} else {
+				q.WriteString("?")
+			}
+		}
+		q.WriteString(")")
+		args = append(args, r.Platform, r.ShopDomain, r.ShopID, r.Topic, r.WebhookID, r.EventID, r.APIVersion,
+			r.TriggeredAt, r.Body, r.ReceivedAt, r.Status, r.Attempts, r.NextAttemptAt, r.LastError)
+	}
+	q.WriteString(" ON CONFLICT (platform, shop_domain, webhook_id) DO NOTHING RETURNING platform, shop_domain, webhook_id")
+	rows, err := db.sql.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	defer rows.Close()
+	type key struct{ platform, domain, webhookID string }
+	inserted := map[key]int{}
+	others := 0 // rows without a webhook id are always inserted
+	for rows.Next() {
+		var k key
+		var wid sql.NullString
+		if err := rows.Scan(&k.platform, &k.domain, &wid); err != nil {
+			return nil, translate(err, "deliveries")
+		}
+		if !wid.Valid {
+			others++
+			continue
+		}
+		k.webhookID = wid.String
+		inserted[k]++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	duplicate = make([]bool, len(ds))
+	for i, d := range ds {
+		if d.WebhookID == "" {
+			continue
+		}
+		k := key{string(d.Platform), d.ShopDomain, d.WebhookID}
+		if inserted[k] > 0 {
+			inserted[k]-- // the first in the batch was stored; later ones are duplicates
+		} else {
+			duplicate[i] = true
+		}
+	}
+	return duplicate, nil
+}
+
