@@ -90,4 +90,3 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 	}
 	return duplicate, nil
 }
-
