@@ -70,7 +70,7 @@ func TestImportRules(t *testing.T) {
 				broken = "HTTP surfaces get interfaces, never storage or platform adapters"
 			case is(top, "history", "analytics", "clv", "recommend", "gifts", "jobs") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store", "shopify", "woocommerce", "web")...)):
 				broken = "engines are pure: no HTTP, no storage, no platform adapters"
-			case (top == "shopify" || top == "woocommerce") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store")...)):
+			case (top == "shopify" || top == "woocommerce" || top == "payload") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store")...)):
 				broken = "platform adapters speak net/http, never gin or gorm"
 			case top == "web" && (is(imp, gorm...) || is(imp, local("store")...)):
 				broken = "web is HTTP plumbing, without storage"

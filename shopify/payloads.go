@@ -1,83 +1,29 @@
 package shopify
 
 import (
-	"bytes"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/payload"
 )
 
 // Webhook bodies are REST resources. Ids are JSON numbers up to int64, decoded through
 // json.Number and never through float64; money is a decimal string ("199.00"), accepted as
 // a JSON number only through its exact text; times are RFC 3339 with the shop's offset.
 
-// id is a platform id: a JSON number or numeric string; null is 0.
-type id int64
-
-func (i *id) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
-	if s == "null" || s == "" {
-		*i = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "id %.30q is not a non-negative integer", s)
-	}
-	*i = id(n)
-	return nil
-}
-
-// decimal is a money amount as its exact decimal text; null is "".
-type decimal string
-
-func (d *decimal) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*d = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*d = decimal(s)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return ritorno.Errorf(ritorno.EINVALID, "amount is neither a string nor a number")
-		}
-		*d = decimal(n.String())
-	}
-	return nil
-}
-
-// money parses d in currency; "" is zero.
-func (d decimal) money(currency, field string) (ritorno.Money, error) {
-	if d == "" {
-		return ritorno.Zero(currency), nil
-	}
-	m, err := ritorno.ParseMoney(string(d), currency)
-	if err != nil {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %s", field, ritorno.ErrorMessage(err))
-	}
-	return m, nil
-}
-
 // moneySet is Shopify's pair of amounts in shop and presentment currency.
 type moneySet struct {
 	ShopMoney struct {
-		Amount       decimal `json:"amount"`
-		CurrencyCode string  `json:"currency_code"`
+		Amount       payload.Decimal `json:"amount"`
+		CurrencyCode string          `json:"currency_code"`
 	} `json:"shop_money"`
 }
 
 // pick prefers the shop-money amount of a *_set field when present: plain fields of
 // multi-currency orders can be in the presentment currency on some API versions.
-func pick(plain decimal, set *moneySet) decimal {
+func pick(plain payload.Decimal, set *moneySet) payload.Decimal {
 	if set != nil && set.ShopMoney.Amount != "" {
 		return set.ShopMoney.Amount
 	}
@@ -105,42 +51,21 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 
 func (t timestamp) time() time.Time { return time.Time(t) }
 
-func decode(body []byte, v any, what string) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		if ritorno.ErrorCode(err) == ritorno.EINVALID {
-			return ritorno.Errorf(ritorno.EINVALID, "%s: %s", what, ritorno.ErrorMessage(err))
-		}
-		return ritorno.Errorf(ritorno.EINVALID, "%s body does not decode: %s", what, jsonProblem(err))
-	}
-	return nil
-}
-
-// jsonProblem describes a JSON error without quoting the payload.
-func jsonProblem(err error) string {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return "malformed JSON at byte " + strconv.FormatInt(e.Offset, 10)
-	case *json.UnmarshalTypeError:
-		return "field " + e.Field + " has the wrong type"
-	}
-	return "malformed JSON"
-}
-
 type orderPayload struct {
-	ID                  id               `json:"id"`
+	ID                  payload.ID       `json:"id"`
 	Name                string           `json:"name"`
 	Email               string           `json:"email"`
 	ContactEmail        string           `json:"contact_email"`
 	Customer            *customerRef     `json:"customer"`
 	Currency            string           `json:"currency"`
 	PresentmentCurrency string           `json:"presentment_currency"`
-	SubtotalPrice       decimal          `json:"subtotal_price"`
+	SubtotalPrice       payload.Decimal  `json:"subtotal_price"`
 	SubtotalPriceSet    *moneySet        `json:"subtotal_price_set"`
-	TotalDiscounts      decimal          `json:"total_discounts"`
+	TotalDiscounts      payload.Decimal  `json:"total_discounts"`
 	TotalDiscountsSet   *moneySet        `json:"total_discounts_set"`
-	TotalTax            decimal          `json:"total_tax"`
+	TotalTax            payload.Decimal  `json:"total_tax"`
 	TotalTaxSet         *moneySet        `json:"total_tax_set"`
-	TotalPrice          decimal          `json:"total_price"`
+	TotalPrice          payload.Decimal  `json:"total_price"`
 	TotalPriceSet       *moneySet        `json:"total_price_set"`
 	TotalShippingSet    *moneySet        `json:"total_shipping_price_set"`
 	ShippingLines       []shippingLine   `json:"shipping_lines"`
@@ -159,51 +84,51 @@ type orderPayload struct {
 }
 
 type customerRef struct {
-	ID    id     `json:"id"`
-	Email string `json:"email"`
+	ID    payload.ID `json:"id"`
+	Email string     `json:"email"`
 }
 
 type shippingLine struct {
-	Price    decimal   `json:"price"`
-	PriceSet *moneySet `json:"price_set"`
+	Price    payload.Decimal `json:"price"`
+	PriceSet *moneySet       `json:"price_set"`
 }
 
 type lineItem struct {
-	ID               id        `json:"id"`
-	ProductID        id        `json:"product_id"`
-	VariantID        id        `json:"variant_id"`
-	Title            string    `json:"title"`
-	VariantTitle     *string   `json:"variant_title"`
-	SKU              *string   `json:"sku"`
-	Vendor           *string   `json:"vendor"`
-	Quantity         int64     `json:"quantity"`
-	Price            decimal   `json:"price"`
-	PriceSet         *moneySet `json:"price_set"`
-	TotalDiscount    decimal   `json:"total_discount"`
-	TotalDiscountSet *moneySet `json:"total_discount_set"`
-	GiftCard         bool      `json:"gift_card"`
+	ID               payload.ID      `json:"id"`
+	ProductID        payload.ID      `json:"product_id"`
+	VariantID        payload.ID      `json:"variant_id"`
+	Title            string          `json:"title"`
+	VariantTitle     *string         `json:"variant_title"`
+	SKU              *string         `json:"sku"`
+	Vendor           *string         `json:"vendor"`
+	Quantity         int64           `json:"quantity"`
+	Price            payload.Decimal `json:"price"`
+	PriceSet         *moneySet       `json:"price_set"`
+	TotalDiscount    payload.Decimal `json:"total_discount"`
+	TotalDiscountSet *moneySet       `json:"total_discount_set"`
+	GiftCard         bool            `json:"gift_card"`
 }
 
 type refundPayload struct {
-	ID              id        `json:"id"`
-	OrderID         id        `json:"order_id"`
-	CreatedAt       timestamp `json:"created_at"`
-	ProcessedAt     timestamp `json:"processed_at"`
-	Note            *string   `json:"note"`
+	ID              payload.ID `json:"id"`
+	OrderID         payload.ID `json:"order_id"`
+	CreatedAt       timestamp  `json:"created_at"`
+	ProcessedAt     timestamp  `json:"processed_at"`
+	Note            *string    `json:"note"`
 	RefundLineItems []struct {
-		LineItemID  id        `json:"line_item_id"`
-		Quantity    int64     `json:"quantity"`
-		Subtotal    decimal   `json:"subtotal"`
-		SubtotalSet *moneySet `json:"subtotal_set"`
-		TotalTax    decimal   `json:"total_tax"`
-		TotalTaxSet *moneySet `json:"total_tax_set"`
+		LineItemID  payload.ID      `json:"line_item_id"`
+		Quantity    int64           `json:"quantity"`
+		Subtotal    payload.Decimal `json:"subtotal"`
+		SubtotalSet *moneySet       `json:"subtotal_set"`
+		TotalTax    payload.Decimal `json:"total_tax"`
+		TotalTaxSet *moneySet       `json:"total_tax_set"`
 	} `json:"refund_line_items"`
 	Transactions []struct {
-		Kind      string    `json:"kind"`
-		Status    string    `json:"status"`
-		Amount    decimal   `json:"amount"`
-		AmountSet *moneySet `json:"amount_set"`
-		Currency  string    `json:"currency"`
+		Kind      string          `json:"kind"`
+		Status    string          `json:"status"`
+		Amount    payload.Decimal `json:"amount"`
+		AmountSet *moneySet       `json:"amount_set"`
+		Currency  string          `json:"currency"`
 	} `json:"transactions"`
 }
 
@@ -217,7 +142,7 @@ func str(p *string) string {
 // DecodeOrder decodes an orders/* body.
 func DecodeOrder(body []byte) (ritorno.Order, error) {
 	var p orderPayload
-	if err := decode(body, &p, "order"); err != nil {
+	if err := payload.Decode(body, &p, "order"); err != nil {
 		return ritorno.Order{}, err
 	}
 	if p.ID == 0 {
@@ -259,7 +184,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	var err error
 	for _, f := range []struct {
 		dst  *ritorno.Money
-		val  decimal
+		val  payload.Decimal
 		name string
 	}{
 		{&o.Subtotal, pick(p.SubtotalPrice, p.SubtotalPriceSet), "subtotal_price"},
@@ -267,19 +192,19 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		{&o.TotalTax, pick(p.TotalTax, p.TotalTaxSet), "total_tax"},
 		{&o.Total, pick(p.TotalPrice, p.TotalPriceSet), "total_price"},
 	} {
-		if *f.dst, err = f.val.money(cur, f.name); err != nil {
+		if *f.dst, err = f.val.Money(cur, f.name); err != nil {
 			return ritorno.Order{}, err
 		}
 	}
 	// Shipping: the total set when present, else the sum of the shipping lines.
 	if p.TotalShippingSet != nil && p.TotalShippingSet.ShopMoney.Amount != "" {
-		if o.TotalShipping, err = p.TotalShippingSet.ShopMoney.Amount.money(cur, "total_shipping_price_set"); err != nil {
+		if o.TotalShipping, err = p.TotalShippingSet.ShopMoney.Amount.Money(cur, "total_shipping_price_set"); err != nil {
 			return ritorno.Order{}, err
 		}
 	} else {
 		o.TotalShipping = ritorno.Zero(cur)
 		for _, sl := range p.ShippingLines {
-			m, err := pick(sl.Price, sl.PriceSet).money(cur, "shipping_lines.price")
+			m, err := pick(sl.Price, sl.PriceSet).Money(cur, "shipping_lines.price")
 			if err != nil {
 				return ritorno.Order{}, err
 			}
@@ -289,11 +214,11 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		}
 	}
 	for _, li := range p.LineItems {
-		price, err := pick(li.Price, li.PriceSet).money(cur, "line_items.price")
+		price, err := pick(li.Price, li.PriceSet).Money(cur, "line_items.price")
 		if err != nil {
 			return ritorno.Order{}, err
 		}
-		disc, err := pick(li.TotalDiscount, li.TotalDiscountSet).money(cur, "line_items.total_discount")
+		disc, err := pick(li.TotalDiscount, li.TotalDiscountSet).Money(cur, "line_items.total_discount")
 		if err != nil {
 			return ritorno.Order{}, err
 		}
@@ -347,7 +272,7 @@ func (rp refundPayload) refund(currency string) (ritorno.Refund, error) {
 		} else if t.Currency != "" && !strings.EqualFold(t.Currency, currency) {
 			return ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "refund transaction in %s on a %s order", t.Currency, currency)
 		}
-		m, err := amount.money(currency, "transactions.amount")
+		m, err := amount.Money(currency, "transactions.amount")
 		if err != nil {
 			return ritorno.Refund{}, err
 		}
@@ -357,13 +282,13 @@ func (rp refundPayload) refund(currency string) (ritorno.Refund, error) {
 		transactions++
 	}
 	for _, rl := range rp.RefundLineItems {
-		sub, err := pick(rl.Subtotal, rl.SubtotalSet).money(currency, "refund_line_items.subtotal")
+		sub, err := pick(rl.Subtotal, rl.SubtotalSet).Money(currency, "refund_line_items.subtotal")
 		if err != nil {
 			return ritorno.Refund{}, err
 		}
 		r.LineItems = append(r.LineItems, ritorno.RefundLineItem{LineItemPlatformID: int64(rl.LineItemID), Quantity: rl.Quantity, Subtotal: sub})
 		if transactions == 0 {
-			tax, err := pick(rl.TotalTax, rl.TotalTaxSet).money(currency, "refund_line_items.total_tax")
+			tax, err := pick(rl.TotalTax, rl.TotalTaxSet).Money(currency, "refund_line_items.total_tax")
 			if err != nil {
 				return ritorno.Refund{}, err
 			}
@@ -384,7 +309,7 @@ func (rp refundPayload) refund(currency string) (ritorno.Refund, error) {
 // DecodeRefund decodes a refunds/create body; currency is the shop's.
 func DecodeRefund(body []byte, currency string) (orderID int64, r ritorno.Refund, err error) {
 	var p refundPayload
-	if err := decode(body, &p, "refund"); err != nil {
+	if err := payload.Decode(body, &p, "refund"); err != nil {
 		return 0, ritorno.Refund{}, err
 	}
 	if p.ID == 0 || p.OrderID == 0 {
@@ -395,21 +320,21 @@ func DecodeRefund(body []byte, currency string) (orderID int64, r ritorno.Refund
 }
 
 type customerPayload struct {
-	ID        id        `json:"id"`
-	Email     *string   `json:"email"`
-	FirstName *string   `json:"first_name"`
-	LastName  *string   `json:"last_name"`
-	State     string    `json:"state"`
-	Tags      string    `json:"tags"`
-	CreatedAt timestamp `json:"created_at"`
-	UpdatedAt timestamp `json:"updated_at"`
+	ID        payload.ID `json:"id"`
+	Email     *string    `json:"email"`
+	FirstName *string    `json:"first_name"`
+	LastName  *string    `json:"last_name"`
+	State     string     `json:"state"`
+	Tags      string     `json:"tags"`
+	CreatedAt timestamp  `json:"created_at"`
+	UpdatedAt timestamp  `json:"updated_at"`
 }
 
 // DecodeCustomer decodes a customers/create or customers/update body. Since 2025-01 these
 // payloads carry no tags; absent tags decode as none.
 func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	var p customerPayload
-	if err := decode(body, &p, "customer"); err != nil {
+	if err := payload.Decode(body, &p, "customer"); err != nil {
 		return ritorno.Customer{}, err
 	}
 	if p.ID == 0 {
@@ -423,16 +348,16 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 }
 
 type productPayload struct {
-	ID          id        `json:"id"`
-	Title       string    `json:"title"`
-	Handle      string    `json:"handle"`
-	ProductType string    `json:"product_type"`
-	Vendor      string    `json:"vendor"`
-	Tags        string    `json:"tags"`
-	Status      string    `json:"status"`
-	PublishedAt timestamp `json:"published_at"`
-	CreatedAt   timestamp `json:"created_at"`
-	UpdatedAt   timestamp `json:"updated_at"`
+	ID          payload.ID `json:"id"`
+	Title       string     `json:"title"`
+	Handle      string     `json:"handle"`
+	ProductType string     `json:"product_type"`
+	Vendor      string     `json:"vendor"`
+	Tags        string     `json:"tags"`
+	Status      string     `json:"status"`
+	PublishedAt timestamp  `json:"published_at"`
+	CreatedAt   timestamp  `json:"created_at"`
+	UpdatedAt   timestamp  `json:"updated_at"`
 	Image       *struct {
 		Src string `json:"src"`
 	} `json:"image"`
@@ -440,15 +365,15 @@ type productPayload struct {
 		Src string `json:"src"`
 	} `json:"images"`
 	Variants []struct {
-		ID                  id      `json:"id"`
-		Title               string  `json:"title"`
-		SKU                 *string `json:"sku"`
-		Position            int     `json:"position"`
-		Price               decimal `json:"price"`
-		CompareAtPrice      decimal `json:"compare_at_price"`
-		InventoryQuantity   int64   `json:"inventory_quantity"`
-		InventoryManagement *string `json:"inventory_management"`
-		InventoryPolicy     string  `json:"inventory_policy"`
+		ID                  payload.ID      `json:"id"`
+		Title               string          `json:"title"`
+		SKU                 *string         `json:"sku"`
+		Position            int             `json:"position"`
+		Price               payload.Decimal `json:"price"`
+		CompareAtPrice      payload.Decimal `json:"compare_at_price"`
+		InventoryQuantity   int64           `json:"inventory_quantity"`
+		InventoryManagement *string         `json:"inventory_management"`
+		InventoryPolicy     string          `json:"inventory_policy"`
 	} `json:"variants"`
 }
 
@@ -457,7 +382,7 @@ type productPayload struct {
 // published and drafts otherwise.
 func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 	var p productPayload
-	if err := decode(body, &p, "product"); err != nil {
+	if err := payload.Decode(body, &p, "product"); err != nil {
 		return ritorno.Product{}, err
 	}
 	if p.ID == 0 {
@@ -486,11 +411,11 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 	}
 	giftCard := strings.EqualFold(p.ProductType, "gift card")
 	for _, v := range p.Variants {
-		price, err := v.Price.money(shopCurrency, "variants.price")
+		price, err := v.Price.Money(shopCurrency, "variants.price")
 		if err != nil {
 			return ritorno.Product{}, err
 		}
-		compare, err := v.CompareAtPrice.money(shopCurrency, "variants.compare_at_price")
+		compare, err := v.CompareAtPrice.Money(shopCurrency, "variants.compare_at_price")
 		if err != nil {
 			return ritorno.Product{}, err
 		}
@@ -507,9 +432,9 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 // customers/delete.
 func DecodeDeletion(body []byte) (int64, error) {
 	var p struct {
-		ID id `json:"id"`
+		ID payload.ID `json:"id"`
 	}
-	if err := decode(body, &p, "deletion"); err != nil {
+	if err := payload.Decode(body, &p, "deletion"); err != nil {
 		return 0, err
 	}
 	if p.ID == 0 {
@@ -521,22 +446,12 @@ func DecodeDeletion(body []byte) (int64, error) {
 type compliancePayload struct {
 	ShopDomain string `json:"shop_domain"`
 	Customer   struct {
-		ID    id     `json:"id"`
-		Email string `json:"email"`
+		ID    payload.ID `json:"id"`
+		Email string     `json:"email"`
 	} `json:"customer"`
-	OrdersToRedact  []id `json:"orders_to_redact"`
-	OrdersRequested []id `json:"orders_requested"`
+	OrdersToRedact  []payload.ID `json:"orders_to_redact"`
+	OrdersRequested []payload.ID `json:"orders_requested"`
 	DataRequest     struct {
-		ID id `json:"id"`
+		ID payload.ID `json:"id"`
 	} `json:"data_request"`
-}
-
-func ids(in []id) []int64 {
-	out := make([]int64, 0, len(in))
-	for _, i := range in {
-		if i > 0 {
-			out = append(out, int64(i))
-		}
-	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/payload"
 )
 
 // topics maps every webhook topic Ritorno subscribes to onto the event it decodes into.
@@ -78,12 +79,12 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 		ev.At = time.Now().UTC()
 	case ritorno.EventCustomerRedact, ritorno.EventDataRequest, ritorno.EventShopRedact:
 		var p compliancePayload
-		if err = decode(body, &p, topic); err != nil {
+		if err = payload.Decode(body, &p, topic); err != nil {
 			break
 		}
-		ev.Redact = ritorno.CustomerRedact{CustomerPlatformID: int64(p.Customer.ID), Email: p.Customer.Email, OrderIDs: ids(p.OrdersToRedact)}
+		ev.Redact = ritorno.CustomerRedact{CustomerPlatformID: int64(p.Customer.ID), Email: p.Customer.Email, OrderIDs: payload.IDs(p.OrdersToRedact)}
 		ev.DataRequest = ritorno.DataRequest{RequestID: int64(p.DataRequest.ID), CustomerPlatformID: int64(p.Customer.ID),
-			EmailHash: ritorno.HashEmail(p.Customer.Email), OrdersRequested: ids(p.OrdersRequested)}
+			EmailHash: ritorno.HashEmail(p.Customer.Email), OrdersRequested: payload.IDs(p.OrdersRequested)}
 		if kind == ritorno.EventDataRequest && ev.DataRequest.RequestID == 0 {
 			err = ritorno.Errorf(ritorno.EINVALID, "data request has no id")
 		}

@@ -46,7 +46,7 @@ func TestShopRoundTripAndCredentialsSealed(t *testing.T) {
 			t.Fatalf("after SetCredentials = %+v, %v", got, err)
 		}
 		// At rest, no secret is readable: scan every text column of the row.
-		if raw := storetest.RawRow(t, db, "shop_credentials", shop.ID); strings.Contains(raw, "NEWSECRET") || strings.Contains(raw, "REFRESHSECRET") {
+		if raw := storetest.AllRows(t, db, "shop_credentials", shop.ID); strings.Contains(raw, "NEWSECRET") || strings.Contains(raw, "REFRESHSECRET") {
 			t.Fatalf("a secret is stored in clear: %s", raw)
 		}
 	})

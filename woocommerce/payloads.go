@@ -1,76 +1,24 @@
 package woocommerce
 
 import (
-	"bytes"
 	"encoding/json"
 	"math/big"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/payload"
 )
 
 // Bodies are REST v3 resources. Ids are JSON numbers (decoded through json.Number, never
 // float64); money is decimal strings; *_gmt times carry no offset and are UTC.
 
-type id int64
-
-func (i *id) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
-	if s == "null" || s == "" {
-		*i = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "id %.30q is not a non-negative integer", s)
-	}
-	*i = id(n)
-	return nil
-}
-
-// decimal is an amount's exact text, from a JSON string or number; null is "".
-type decimal string
-
-func (d *decimal) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*d = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*d = decimal(s)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return ritorno.Errorf(ritorno.EINVALID, "amount is neither a string nor a number")
-		}
-		*d = decimal(n.String())
-	}
-	return nil
-}
-
-func (d decimal) money(currency, field string) (ritorno.Money, error) {
-	if d == "" {
-		return ritorno.Zero(currency), nil
-	}
-	m, err := ritorno.ParseMoney(string(d), currency)
-	if err != nil {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %s", field, ritorno.ErrorMessage(err))
-	}
-	return m, nil
-}
-
 // roundedMoney parses an amount WooCommerce computed by division (a line's unit price, sent
 // as a JSON number that may carry binary noise such as 9.9900000000000002): exact decimal
 // arithmetic, rounded half-even to the currency's minor unit. Only used where the platform
 // itself rounds.
-func (d decimal) roundedMoney(currency, field string) (ritorno.Money, error) {
+func roundedMoney(d payload.Decimal, currency, field string) (ritorno.Money, error) {
 	if d == "" {
 		return ritorno.Zero(currency), nil
 	}
@@ -123,52 +71,38 @@ func (t *gmt) UnmarshalJSON(b []byte) error {
 
 func (t gmt) time() time.Time { return time.Time(t) }
 
-func decode(body []byte, v any, what string) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		if ritorno.ErrorCode(err) == ritorno.EINVALID {
-			return ritorno.Errorf(ritorno.EINVALID, "%s: %s", what, ritorno.ErrorMessage(err))
-		}
-		msg := "malformed JSON"
-		if te, ok := err.(*json.UnmarshalTypeError); ok {
-			msg = "field " + te.Field + " has the wrong type"
-		}
-		return ritorno.Errorf(ritorno.EINVALID, "%s body does not decode: %s", what, msg)
-	}
-	return nil
-}
-
 type orderPayload struct {
-	ID              id      `json:"id"`
-	Number          string  `json:"number"`
-	Status          string  `json:"status"`
-	Currency        string  `json:"currency"`
-	CreatedVia      string  `json:"created_via"`
-	DateCreatedGMT  gmt     `json:"date_created_gmt"`
-	DateModifiedGMT gmt     `json:"date_modified_gmt"`
-	DatePaidGMT     gmt     `json:"date_paid_gmt"`
-	DiscountTotal   decimal `json:"discount_total"`
-	ShippingTotal   decimal `json:"shipping_total"`
-	TotalTax        decimal `json:"total_tax"`
-	Total           decimal `json:"total"`
-	CustomerID      id      `json:"customer_id"`
+	ID              payload.ID      `json:"id"`
+	Number          string          `json:"number"`
+	Status          string          `json:"status"`
+	Currency        string          `json:"currency"`
+	CreatedVia      string          `json:"created_via"`
+	DateCreatedGMT  gmt             `json:"date_created_gmt"`
+	DateModifiedGMT gmt             `json:"date_modified_gmt"`
+	DatePaidGMT     gmt             `json:"date_paid_gmt"`
+	DiscountTotal   payload.Decimal `json:"discount_total"`
+	ShippingTotal   payload.Decimal `json:"shipping_total"`
+	TotalTax        payload.Decimal `json:"total_tax"`
+	Total           payload.Decimal `json:"total"`
+	CustomerID      payload.ID      `json:"customer_id"`
 	Billing         struct {
 		Email string `json:"email"`
 	} `json:"billing"`
 	LineItems []struct {
-		ID          id      `json:"id"`
-		Name        string  `json:"name"`
-		ProductID   id      `json:"product_id"`
-		VariationID id      `json:"variation_id"`
-		Quantity    int64   `json:"quantity"`
-		Subtotal    decimal `json:"subtotal"`
-		Total       decimal `json:"total"`
-		SKU         string  `json:"sku"`
-		Price       decimal `json:"price"`
+		ID          payload.ID      `json:"id"`
+		Name        string          `json:"name"`
+		ProductID   payload.ID      `json:"product_id"`
+		VariationID payload.ID      `json:"variation_id"`
+		Quantity    int64           `json:"quantity"`
+		Subtotal    payload.Decimal `json:"subtotal"`
+		Total       payload.Decimal `json:"total"`
+		SKU         string          `json:"sku"`
+		Price       payload.Decimal `json:"price"`
 	} `json:"line_items"`
 	Refunds *[]struct {
-		ID     id      `json:"id"`
-		Reason string  `json:"reason"`
-		Total  decimal `json:"total"`
+		ID     payload.ID      `json:"id"`
+		Reason string          `json:"reason"`
+		Total  payload.Decimal `json:"total"`
 	} `json:"refunds"` // nil: not in the payload
 }
 
@@ -190,7 +124,7 @@ var financialByStatus = map[string]ritorno.FinancialStatus{
 // (negative) totals but no dates or lines; RefundedAmount is their sum.
 func DecodeOrder(body []byte) (ritorno.Order, error) {
 	var p orderPayload
-	if err := decode(body, &p, "order"); err != nil {
+	if err := payload.Decode(body, &p, "order"); err != nil {
 		return ritorno.Order{}, err
 	}
 	if p.ID == 0 {
@@ -223,7 +157,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	var err error
 	for _, f := range []struct {
 		dst  *ritorno.Money
-		val  decimal
+		val  payload.Decimal
 		name string
 	}{
 		{&o.TotalDiscounts, p.DiscountTotal, "discount_total"},
@@ -231,7 +165,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		{&o.TotalTax, p.TotalTax, "total_tax"},
 		{&o.Total, p.Total, "total"},
 	} {
-		if *f.dst, err = f.val.money(cur, f.name); err != nil {
+		if *f.dst, err = f.val.Money(cur, f.name); err != nil {
 			return ritorno.Order{}, err
 		}
 	}
@@ -240,11 +174,11 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		if li.Quantity < 0 {
 			return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "line item quantity is negative")
 		}
-		subtotal, err := li.Subtotal.money(cur, "line_items.subtotal")
+		subtotal, err := li.Subtotal.Money(cur, "line_items.subtotal")
 		if err != nil {
 			return ritorno.Order{}, err
 		}
-		total, err := li.Total.money(cur, "line_items.total")
+		total, err := li.Total.Money(cur, "line_items.total")
 		if err != nil {
 			return ritorno.Order{}, err
 		}
@@ -253,7 +187,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		var price ritorno.Money
 		if li.Quantity > 0 && subtotal.Amount%li.Quantity == 0 {
 			price = ritorno.Money{Amount: subtotal.Amount / li.Quantity, Currency: cur}
-		} else if price, err = li.Price.roundedMoney(cur, "line_items.price"); err != nil {
+		} else if price, err = roundedMoney(li.Price, cur, "line_items.price"); err != nil {
 			return ritorno.Order{}, err
 		}
 		discount, _ := subtotal.Sub(total)
@@ -266,15 +200,15 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 		})
 	}
 	var refunds []struct {
-		ID     id      `json:"id"`
-		Reason string  `json:"reason"`
-		Total  decimal `json:"total"`
+		ID     payload.ID      `json:"id"`
+		Reason string          `json:"reason"`
+		Total  payload.Decimal `json:"total"`
 	}
 	if p.Refunds != nil {
 		o.RefundsComplete, refunds = true, *p.Refunds
 	}
 	for _, r := range refunds {
-		amount, err := r.Total.money(cur, "refunds.total")
+		amount, err := r.Total.Money(cur, "refunds.total")
 		if err != nil {
 			return ritorno.Order{}, err
 		}
@@ -303,14 +237,14 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 // DecodeCustomer decodes a customer.* body.
 func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	var p struct {
-		ID              id     `json:"id"`
-		Email           string `json:"email"`
-		FirstName       string `json:"first_name"`
-		LastName        string `json:"last_name"`
-		DateCreatedGMT  gmt    `json:"date_created_gmt"`
-		DateModifiedGMT gmt    `json:"date_modified_gmt"`
+		ID              payload.ID `json:"id"`
+		Email           string     `json:"email"`
+		FirstName       string     `json:"first_name"`
+		LastName        string     `json:"last_name"`
+		DateCreatedGMT  gmt        `json:"date_created_gmt"`
+		DateModifiedGMT gmt        `json:"date_modified_gmt"`
 	}
-	if err := decode(body, &p, "customer"); err != nil {
+	if err := payload.Decode(body, &p, "customer"); err != nil {
 		return ritorno.Customer{}, err
 	}
 	if p.ID == 0 {
@@ -322,23 +256,23 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 }
 
 type productPayload struct {
-	ID              id      `json:"id"`
-	ParentID        id      `json:"parent_id"`
-	Name            string  `json:"name"`
-	Slug            string  `json:"slug"`
-	Type            string  `json:"type"`
-	Status          string  `json:"status"`
-	SKU             string  `json:"sku"`
-	Price           decimal `json:"price"`
-	RegularPrice    decimal `json:"regular_price"`
-	SalePrice       decimal `json:"sale_price"`
-	OnSale          bool    `json:"on_sale"`
-	ManageStock     any     `json:"manage_stock"` // bool, or "parent" on variations
-	StockQuantity   *int64  `json:"stock_quantity"`
-	StockStatus     string  `json:"stock_status"`
-	Backorders      string  `json:"backorders"`
-	DateCreatedGMT  gmt     `json:"date_created_gmt"`
-	DateModifiedGMT gmt     `json:"date_modified_gmt"`
+	ID              payload.ID      `json:"id"`
+	ParentID        payload.ID      `json:"parent_id"`
+	Name            string          `json:"name"`
+	Slug            string          `json:"slug"`
+	Type            string          `json:"type"`
+	Status          string          `json:"status"`
+	SKU             string          `json:"sku"`
+	Price           payload.Decimal `json:"price"`
+	RegularPrice    payload.Decimal `json:"regular_price"`
+	SalePrice       payload.Decimal `json:"sale_price"`
+	OnSale          bool            `json:"on_sale"`
+	ManageStock     any             `json:"manage_stock"` // bool, or "parent" on variations
+	StockQuantity   *int64          `json:"stock_quantity"`
+	StockStatus     string          `json:"stock_status"`
+	Backorders      string          `json:"backorders"`
+	DateCreatedGMT  gmt             `json:"date_created_gmt"`
+	DateModifiedGMT gmt             `json:"date_modified_gmt"`
 	Categories      []struct {
 		Name string `json:"name"`
 		Slug string `json:"slug"`
@@ -364,11 +298,11 @@ func (p productPayload) variant(shopCurrency string, platformID int64) (ritorno.
 	if priceText == "" {
 		priceText = p.RegularPrice
 	}
-	price, err := priceText.money(shopCurrency, "price")
+	price, err := priceText.Money(shopCurrency, "price")
 	if err != nil {
 		return ritorno.Variant{}, err
 	}
-	regular, err := p.RegularPrice.money(shopCurrency, "regular_price")
+	regular, err := p.RegularPrice.Money(shopCurrency, "regular_price")
 	if err != nil {
 		return ritorno.Variant{}, err
 	}
@@ -395,7 +329,7 @@ func (p productPayload) variant(shopCurrency string, platformID int64) (ritorno.
 // are separate resources, decoded by DecodeVariation when their own deliveries arrive).
 func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 	var p productPayload
-	if err := decode(body, &p, "product"); err != nil {
+	if err := payload.Decode(body, &p, "product"); err != nil {
 		return ritorno.Product{}, err
 	}
 	if p.ID == 0 {
@@ -435,7 +369,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 // DecodeVariation decodes a variation's body (type "variation", parent_id set).
 func DecodeVariation(body []byte, shopCurrency string) (productID int64, v ritorno.Variant, err error) {
 	var p productPayload
-	if err := decode(body, &p, "variation"); err != nil {
+	if err := payload.Decode(body, &p, "variation"); err != nil {
 		return 0, ritorno.Variant{}, err
 	}
 	if p.ID == 0 || p.ParentID == 0 {
@@ -448,8 +382,8 @@ func DecodeVariation(body []byte, shopCurrency string) (productID int64, v ritor
 // isVariation tells a variation's body from a product's without decoding it all.
 func isVariation(body []byte) bool {
 	var p struct {
-		Type     string `json:"type"`
-		ParentID id     `json:"parent_id"`
+		Type     string     `json:"type"`
+		ParentID payload.ID `json:"parent_id"`
 	}
 	return json.Unmarshal(body, &p) == nil && (p.Type == "variation" || p.ParentID > 0)
 }
@@ -457,9 +391,9 @@ func isVariation(body []byte) bool {
 // DecodeDeletion decodes the {"id": N} body of *.deleted topics.
 func DecodeDeletion(body []byte) (int64, error) {
 	var p struct {
-		ID id `json:"id"`
+		ID payload.ID `json:"id"`
 	}
-	if err := decode(body, &p, "deletion"); err != nil {
+	if err := payload.Decode(body, &p, "deletion"); err != nil {
 		return 0, err
 	}
 	if p.ID == 0 {

@@ -20,34 +20,6 @@ func CountRows(t *testing.T, db *store.DB, table string, shopID int64) int64 {
 	return n
 }
 
-// RawRow returns every column of a shop's first row in a table, as text, for checks of what
-// is stored at rest.
-func RawRow(t *testing.T, db *store.DB, table string, shopID int64) string {
-	t.Helper()
-	rows, err := store.RawQuery(db, "SELECT * FROM "+table+" WHERE shop_id = ?", shopID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
-		t.Fatalf("no %s row for shop %d", table, shopID)
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		t.Fatal(err)
-	}
-	out := ""
-	for i, c := range cols {
-		out += fmt.Sprintf("%s=%v ", c, vals[i])
-	}
-	return out
-}
-
 // AllRows returns every row of a shop in a table as text, for checks of what is stored.
 func AllRows(t *testing.T, db *store.DB, table string, shopID int64) string {
 	t.Helper()
