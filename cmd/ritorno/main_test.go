@@ -251,8 +251,10 @@ func get(t *testing.T, url string) (int, string) {
 func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	storetest.DSNs(t, func(t *testing.T, dsn string) {
 		env := embeddedEnv(t)
+		env["SHOPIFY_API_SECRET"], env["SHOPIFY_API_SECRET_PREVIOUS"] = "shpss_CURRENT_SECRET", "shpss_PREVIOUS_SECRET"
 		if strings.HasPrefix(dsn, "postgres") {
-			env["RITORNO_DATABASE_URL"] = dsn
+			// A password in the URL must be masked in the start-up log (trust auth ignores it).
+			env["RITORNO_DATABASE_URL"] = strings.Replace(dsn, "postgres@", "postgres:DB_PASSWORD@", 1)
 			env["RITORNO_ENCRYPTION_KEY"] = testKey
 		}
 		cmd, addr, logs := startServer(t, env)
@@ -267,8 +269,13 @@ func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 		}
-		if strings.Contains(logs.String(), testKey) {
-			t.Fatal("the encryption key appears in the log")
+		for _, secret := range []string{testKey, "shpss_CURRENT_SECRET", "shpss_PREVIOUS_SECRET", "DB_PASSWORD"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Fatalf("a secret appears in the log: %s", secret)
+			}
+		}
+		if !strings.Contains(logs.String(), `"shopify_api_secret":"set"`) {
+			t.Fatalf("the start-up log does not report the effective configuration:\n%s", logs.String())
 		}
 	})
 }
