@@ -139,7 +139,7 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		defer pprof.StopCPUProfile() // no-op if stopped after the load below
 	}
 
 	// Deliveries: distinct orders, each signed, each with its own webhook id.
@@ -182,6 +182,9 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 	}
 	wg.Wait()
 	loadEnd := time.Now()
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile() // the profile covers the delivery phase only
+	}
 	var all []time.Duration
 	for _, l := range latencies {
 		all = append(all, l...)
