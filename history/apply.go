@@ -6,6 +6,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ritorno/ritorno"
@@ -32,11 +33,25 @@ type Applier struct {
 	store     Store
 	platforms map[ritorno.PlatformName]ritorno.Platform
 	now       func() time.Time
+
+	// shops caches shop rows for shopTTL: a burst of one shop's deliveries loads it once.
+	// Entries are dropped when this Applier changes the shop's status; another replica's
+	// change is seen within shopTTL (uninstalled shops send no further webhooks, and
+	// shop/redact comes 48 hours after the uninstall).
+	mu    sync.Mutex
+	shops map[int64]cachedShop
 }
+
+type cachedShop struct {
+	shop    ritorno.Shop
+	expires time.Time
+}
+
+const shopTTL = 5 * time.Second
 
 // NewApplier returns an Applier for the given platform adapters.
 func NewApplier(store Store, platforms ...ritorno.Platform) *Applier {
-	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now}
+	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now, shops: map[int64]cachedShop{}}
 	for _, p := range platforms {
 		a.platforms[p.Name()] = p
 	}
@@ -52,7 +67,7 @@ func (a *Applier) Process(ctx context.Context, d ritorno.Delivery) error {
 	if d.ShopID == 0 {
 		return ritorno.Errorf(ritorno.EINVALID, "delivery has no shop")
 	}
-	shop, err := a.store.Shop(ctx, d.ShopID)
+	shop, err := a.shop(ctx, d.ShopID)
 	if err != nil {
 		return fmt.Errorf("load shop: %w", err)
 	}
@@ -64,6 +79,33 @@ func (a *Applier) Process(ctx context.Context, d ritorno.Delivery) error {
 		return err
 	}
 	return a.Apply(ctx, shop, ev)
+}
+
+func (a *Applier) shop(ctx context.Context, id int64) (ritorno.Shop, error) {
+	now := a.now()
+	a.mu.Lock()
+	hit, ok := a.shops[id]
+	a.mu.Unlock()
+	if ok && now.Before(hit.expires) {
+		return hit.shop, nil
+	}
+	shop, err := a.store.Shop(ctx, id)
+	if err != nil {
+		return ritorno.Shop{}, err
+	}
+	a.mu.Lock()
+	if len(a.shops) > 10000 {
+		clear(a.shops)
+	}
+	a.shops[id] = cachedShop{shop: shop, expires: now.Add(shopTTL)}
+	a.mu.Unlock()
+	return shop, nil
+}
+
+func (a *Applier) forgetShop(id int64) {
+	a.mu.Lock()
+	delete(a.shops, id)
+	a.mu.Unlock()
 }
 
 // Apply applies one decoded event to the shop's histories.
@@ -93,10 +135,12 @@ func (a *Applier) Apply(ctx context.Context, shop ritorno.Shop, ev ritorno.Event
 	case ritorno.EventCustomerDeleted:
 		return a.store.MarkCustomerDeleted(ctx, shop.ID, ev.DeletedID, at)
 	case ritorno.EventShopUninstalled:
+		defer a.forgetShop(shop.ID)
 		return a.store.UninstallShop(ctx, shop.ID, at)
 	case ritorno.EventCustomerRedact:
 		return a.store.RedactCustomer(ctx, shop.ID, ev.Redact.CustomerPlatformID, ev.Redact.Email, ev.Redact.OrderIDs)
 	case ritorno.EventShopRedact:
+		defer a.forgetShop(shop.ID)
 		return a.store.RedactShop(ctx, shop.ID)
 	case ritorno.EventDataRequest:
 		return a.store.RecordDataRequest(ctx, shop.ID, ev.DataRequest)
