@@ -21,6 +21,9 @@ import (
 type Queue interface {
 	ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]ritorno.Delivery, error)
 	FinishDelivery(ctx context.Context, id int64, attempt int, status ritorno.DeliveryStatus, lastError string, nextAttemptAt time.Time) (stale bool, err error)
+	// FinishDone records many successes at once (ids[i] at attempts[i]) and returns the
+	// ids whose claim had moved on.
+	FinishDone(ctx context.Context, ids []int64, attempts []int) (stale []int64, err error)
 }
 
 // Processor applies one delivery. An EINVALID error means retrying cannot help.
@@ -103,19 +106,24 @@ func (r *Runner) Notify() {
 // the caller bounds the wait (Main's shutdown timeout).
 func (r *Runner) Run(ctx context.Context) {
 	work := make(chan ritorno.Delivery)
+	done := make(chan ritorno.Delivery, r.cfg.Batch)
+	finished := make(chan struct{})
+	go func() { r.finishDone(done); close(finished) }()
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for d := range work {
-				r.handle(d)
+				r.handle(d, done)
 			}
 		}()
 	}
 	defer func() {
 		close(work)
 		wg.Wait()
+		close(done)
+		<-finished
 	}()
 
 	poll := time.NewTicker(r.cfg.PollInterval)
@@ -141,8 +149,41 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
-// handle applies one delivery and records its outcome.
-func (r *Runner) handle(d ritorno.Delivery) {
+// finishDone records successes in groups: whatever has finished while the previous group
+// was being written goes in the next statement, so that recording costs one round trip per
+// group rather than one per delivery. It returns when done is closed and drained.
+func (r *Runner) finishDone(done <-chan ritorno.Delivery) {
+	var ids []int64
+	var attempts []int
+	for d := range done {
+		ids, attempts = append(ids[:0], d.ID), append(attempts[:0], d.Attempts)
+	collect:
+		for len(ids) < r.cfg.Batch {
+			select {
+			case more, ok := <-done:
+				if !ok {
+					break collect
+				}
+				ids, attempts = append(ids, more.ID), append(attempts, more.Attempts)
+			default:
+				break collect
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
+		stale, err := r.queue.FinishDone(ctx, ids, attempts)
+		cancel()
+		switch {
+		case err != nil:
+			// The leases run out and the deliveries are applied again (idempotently).
+			r.log.Error("record deliveries done", "deliveries", len(ids), "err", err)
+		case len(stale) > 0:
+			r.log.Warn("deliveries were claimed again before their attempt finished; outcome dropped", "delivery_ids", stale)
+		}
+	}
+}
+
+// handle applies one delivery and records its outcome; successes go to done.
+func (r *Runner) handle(d ritorno.Delivery, done chan<- ritorno.Delivery) {
 	// Detached from the run context on purpose (see Run); bounded by the lease.
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
 	defer cancel()
@@ -164,6 +205,10 @@ func (r *Runner) handle(d ritorno.Delivery) {
 		log.Warn("delivery will be retried", "err", err, "next_attempt_at", next)
 	}
 	r.outcomes.WithLabelValues(string(d.Platform), d.Topic, string(status)).Inc()
+	if status == ritorno.DeliveryDone {
+		done <- d
+		return
+	}
 	stale, ferr := r.queue.FinishDelivery(ctx, d.ID, d.Attempts, status, msg, next)
 	switch {
 	case ferr != nil:

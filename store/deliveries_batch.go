@@ -37,22 +37,17 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 			q.WriteString(", ")
 		}
 		q.WriteString("(")
-		for j := range 14 {
-			if j > 0 {
-				q.WriteString(", ")
-			}
-			if db.dialect == "postgres" {
-				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
-			} else {
-				q.WriteString("?")
-			}
-		}
+		q.WriteString(strings.TrimSuffix(strings.Repeat("?, ", 14), ", "))
 		q.WriteString(")")
 		args = append(args, r.Platform, r.ShopDomain, r.ShopID, r.Topic, r.WebhookID, r.EventID, r.APIVersion,
 			r.TriggeredAt, r.Body, r.ReceivedAt, r.Status, r.Attempts, r.NextAttemptAt, r.LastError)
 	}
 	q.WriteString(" ON CONFLICT (platform, shop_domain, webhook_id) DO NOTHING RETURNING platform, shop_domain, webhook_id")
-	rows, err := db.sql.QueryContext(ctx, q.String(), args...)
+	query := q.String()
+	if db.dialect == "postgres" {
+		query = rebindDollar(query)
+	}
+	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err, "deliveries")
 	}
@@ -89,4 +84,66 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 		}
 	}
 	return duplicate, nil
+}
+
+// FinishDone marks deliveries done in one statement: ids[i] at attempt attempts[i]. Like
+// FinishDelivery it fences each by its attempt number and clears the body; it returns the
+// ids whose claim had moved on (stale), whose outcome was dropped.
+func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stale []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var q strings.Builder
+	args := []any{string(ritorno.DeliveryDone), db.now(), []byte{}, string(ritorno.DeliveryProcessing)}
+	q.WriteString(`UPDATE webhook_deliveries SET status = ?, locked_until = NULL, last_error = '', processed_at = ?, body = ?
+		WHERE status = ? AND (id, attempts) IN (`)
+	for i := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, ids[i], attempts[i])
+	}
+	q.WriteString(") RETURNING id")
+	query := q.String()
+	if db.dialect == "postgres" {
+		query = rebindDollar(query)
+	}
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	defer rows.Close()
+	finished := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "deliveries")
+		}
+		finished[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	for _, id := range ids {
+		if !finished[id] {
+			stale = append(stale, id)
+		}
+	}
+	return stale, nil
+}
+
+// rebindDollar turns ? placeholders into PostgreSQL's $n (the SQL here has no ? in literals).
+func rebindDollar(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

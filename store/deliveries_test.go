@@ -246,3 +246,33 @@ func TestRecordDeliveriesInOneBatch(t *testing.T) {
 		}
 	})
 }
+
+func TestFinishDoneFencesEachDelivery(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "a.myshopify.com")
+		var ids []int64
+		for _, wh := range []string{"wh-1", "wh-2", "wh-3"} {
+			d := delivery(shop.Domain, wh, ritorno.DeliveryPending)
+			d.ShopID = shop.ID
+			id, _, _ := db.RecordDelivery(ctx, d)
+			ids = append(ids, id)
+		}
+		if c, _ := db.ClaimDeliveries(ctx, 10, time.Hour); len(c) != 3 {
+			t.Fatalf("claimed %d", len(c))
+		}
+		// The third was claimed by another worker meanwhile (attempt 2), so attempt 1's
+		// success must not count for it.
+		stale, err := db.FinishDone(ctx, ids, []int{1, 1, 2})
+		if err != nil || len(stale) != 1 || stale[0] != ids[2] {
+			t.Fatalf("stale = %v, %v; want only %d", stale, err, ids[2])
+		}
+		for i, id := range ids {
+			got, _ := db.Delivery(ctx, id)
+			wantDone := i < 2
+			if (got.Status == ritorno.DeliveryDone) != wantDone || (wantDone && len(got.Body) != 0) {
+				t.Errorf("delivery %d: %s with %d body bytes", id, got.Status, len(got.Body))
+			}
+		}
+	})
+}

@@ -199,6 +199,7 @@ var notShopScoped = map[string]string{
 	"Delivery":         "inbox: by delivery id, operator/worker only",
 	"ClaimDeliveries":  "inbox: workers drain one queue",
 	"FinishDelivery":   "inbox: by delivery id, worker only",
+	"FinishDone":       "inbox: by delivery ids, worker only",
 	"ListDeliveries":   "inbox: operator listing (filterable by shop)",
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",
