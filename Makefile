@@ -37,8 +37,10 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz ./$$pkg $$fn for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >/dev/null || \
-			{ $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime 1x ./$$pkg; exit 1; }; \
+		log=$$(mktemp); \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >$$log 2>&1 || \
+			{ cat $$log; rm -f $$log; echo "fuzz: a failing input was saved under ./$$pkg/testdata/fuzz/$$fn"; exit 1; }; \
+		rm -f $$log; \
 	done
 
 ## bench-webhooks: the webhook load benchmark on SQLite and on a durable throwaway
