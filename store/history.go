@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -26,6 +27,19 @@ var (
 		"source_name", "test", "tags", "platform_created_at", "processed_at", "cancelled_at",
 		"cancel_reason", "platform_updated_at", "deleted_at", "updated_at"}
 )
+
+// lockBuyer serializes, per shop and e-mail hash, the two sides of the guest merge: a
+// guest order looking for its account and a new account adopting guest orders. Without it,
+// on PostgreSQL each could miss the other's uncommitted row and leave the order a guest.
+// SQLite's write transactions are serialized already (BEGIN IMMEDIATE).
+func (db *DB) lockBuyer(tx *gorm.DB, shopID int64, emailHash string) error {
+	if db.dialect != "postgres" || emailHash == "" {
+		return nil
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "buyer:%d:%s", shopID, emailHash)
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())).Error
+}
 
 // orderColumnsKeepingRefunds is orderColumns without the refunded total.
 var orderColumnsKeepingRefunds = func() []string {
@@ -62,6 +76,9 @@ func (db *DB) UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Custom
 	now := db.now()
 	row.CreatedAt, row.UpdatedAt = now, now
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := db.lockBuyer(tx, shopID, row.EmailHash); err != nil {
+			return err
+		}
 		if applied, err = upsertIfNewer(tx, "customers", &row, customerColumns); err != nil || !applied || row.EmailHash == "" {
 			return err
 		}
@@ -175,6 +192,9 @@ func (db *DB) UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (a
 	row.CreatedAt, row.UpdatedAt = now, now
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		if row.BuyerKind == string(ritorno.BuyerGuest) {
+			if err := db.lockBuyer(tx, shopID, row.EmailHash); err != nil {
+				return err
+			}
 			// A guest order placed with the address of an existing account belongs to it.
 			var owner customerRow
 			err := tx.Scopes(shopScope(shopID)).Where("email_hash = ? AND deleted_at IS NULL", row.EmailHash).Order("platform_id").Take(&owner).Error
