@@ -142,7 +142,7 @@ func applyOne(ctx context.Context, conn *sql.Conn, dialect Dialect, m Migration)
 		}
 	}
 	var checksum string
-	err = tx.QueryRowContext(ctx, rebind(dialect, `SELECT checksum FROM schema_migrations WHERE version = ?`), m.Version).Scan(&checksum)
+	err = tx.QueryRowContext(ctx, dialect.Rebind(`SELECT checksum FROM schema_migrations WHERE version = ?`), m.Version).Scan(&checksum)
 	switch {
 	case err == nil:
 		if checksum != m.Checksum {
@@ -155,7 +155,7 @@ func applyOne(ctx context.Context, conn *sql.Conn, dialect Dialect, m Migration)
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, rebind(dialect, `INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, dialect.Rebind(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)`),
 		m.Version, m.Name, m.Checksum, time.Now().UTC()); err != nil {
 		return false, fmt.Errorf("migration %04d: record: %w", m.Version, err)
 	}
@@ -269,8 +269,9 @@ func ensureTable(ctx context.Context, conn *sql.Conn, dialect Dialect) error {
 	return nil
 }
 
-// rebind turns ? placeholders into PostgreSQL's $n.
-func rebind(dialect Dialect, q string) string {
+// Rebind turns ? placeholders into PostgreSQL's $n; other dialects keep ?. The query must
+// not contain ? inside literals.
+func (dialect Dialect) Rebind(q string) string {
 	if dialect != Postgres {
 		return q
 	}

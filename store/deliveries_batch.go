@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 
 	"github.com/ritorno/ritorno"
@@ -43,10 +42,7 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 			r.TriggeredAt, r.Body, r.ReceivedAt, r.Status, r.Attempts, r.NextAttemptAt, r.LastError)
 	}
 	q.WriteString(" ON CONFLICT (platform, shop_domain, webhook_id) DO NOTHING RETURNING platform, shop_domain, webhook_id")
-	query := q.String()
-	if db.dialect == "postgres" {
-		query = rebindDollar(query)
-	}
+	query := db.dialect.Rebind(q.String())
 	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err, "deliveries")
@@ -105,10 +101,7 @@ func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stal
 		args = append(args, ids[i], attempts[i])
 	}
 	q.WriteString(") RETURNING id")
-	query := q.String()
-	if db.dialect == "postgres" {
-		query = rebindDollar(query)
-	}
+	query := db.dialect.Rebind(q.String())
 	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err, "deliveries")
@@ -131,19 +124,4 @@ func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stal
 		}
 	}
 	return stale, nil
-}
-
-// rebindDollar turns ? placeholders into PostgreSQL's $n (the SQL here has no ? in literals).
-func rebindDollar(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
