@@ -16,6 +16,9 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 	if len(ds) == 0 {
 		return nil, nil
 	}
+	if db.sql == nil {
+		return nil, errBoundDB
+	}
 	now := db.now()
 	var q strings.Builder
 	q.WriteString(`INSERT INTO webhook_deliveries (platform, shop_domain, shop_id, topic, webhook_id, event_id, api_version,
@@ -88,6 +91,9 @@ func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stale []int64, err error) {
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if db.sql == nil {
+		return nil, errBoundDB
 	}
 	var q strings.Builder
 	args := []any{string(ritorno.DeliveryDone), db.now(), []byte{}, string(ritorno.DeliveryProcessing)}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 
@@ -182,55 +181,13 @@ func (db *DB) ListProducts(ctx context.Context, shopID, after int64, limit int) 
 }
 
 // UpsertOrder stores an order with its line items and refunds (replacing the stored ones)
-// unless a newer version is stored already.
+// unless a newer version is stored already. It is UpsertOrders for one order.
 func (db *DB) UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (applied bool, err error) {
-	if err := o.Validate(); err != nil {
+	written, err := db.UpsertOrders(ctx, shopID, []ritorno.Order{o})
+	if err != nil {
 		return false, err
 	}
-	row, lines, refunds, refundLines := orderToRows(shopID, o)
-	now := db.now()
-	row.CreatedAt, row.UpdatedAt = now, now
-	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		if row.BuyerKind == string(ritorno.BuyerGuest) {
-			if err := db.lockBuyer(tx, shopID, row.EmailHash); err != nil {
-				return err
-			}
-			// A guest order placed with the address of an existing account belongs to it.
-			var owner customerRow
-			err := tx.Scopes(shopScope(shopID)).Where("email_hash = ? AND deleted_at IS NULL", row.EmailHash).Order("platform_id").Take(&owner).Error
-			if err == nil {
-				row.BuyerKind, row.CustomerPlatformID = string(ritorno.BuyerCustomer), owner.PlatformID
-			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
-			}
-		}
-		// Refund lines go with their refunds (ON DELETE CASCADE; foreign keys are on in both
-		// dialects), which saves a round trip on every order.
-		columns, replaced := orderColumns, []any{&refundRow{}, &lineItemRow{}}
-		if !o.RefundsComplete {
-			// The payload did not list refunds: keep the stored ones and their total.
-			columns, replaced = orderColumnsKeepingRefunds, []any{&lineItemRow{}}
-		}
-		if applied, err = upsertIfNewer(tx, "orders", &row, columns); err != nil || !applied {
-			return err
-		}
-		for _, model := range replaced {
-			if err := tx.Scopes(shopScope(shopID)).Where("order_platform_id = ?", o.PlatformID).Delete(model).Error; err != nil {
-				return err
-			}
-		}
-		if err := createAll(tx, lines); err != nil {
-			return err
-		}
-		if !o.RefundsComplete {
-			return nil
-		}
-		if err := createAll(tx, refunds); err != nil {
-			return err
-		}
-		return createAll(tx, refundLines)
-	})
-	return applied, translate(err, "order")
+	return written[0], nil
 }
 
 // createAll inserts rows in batches; an empty slice is a no-op (gorm refuses it).

@@ -236,7 +236,9 @@ func (db *DB) RecordDataRequest(ctx context.Context, shopID int64, r ritorno.Dat
 	}
 	row := dataRequestRow{ShopID: shopID, RequestID: r.RequestID, CustomerPlatformID: r.CustomerPlatformID,
 		EmailHash: r.EmailHash, OrdersRequested: string(ids), ReceivedAt: db.now()}
-	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	})
 	return translate(err, "data request")
 }
 

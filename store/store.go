@@ -172,10 +172,27 @@ func (db *DB) scoped(ctx context.Context, shopID int64, model any) *gorm.DB {
 	return db.gorm.WithContext(ctx).Model(model).Scopes(shopScope(shopID))
 }
 
-// transaction runs fn in one short database transaction (no network calls inside).
+// transaction runs fn in one short database transaction (no network calls inside). On a
+// DB bound by InTransaction it is a savepoint: a failing write rolls back only itself.
+// Every write method that history applies goes through it for that reason.
 func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return db.gorm.WithContext(ctx).Transaction(fn)
 }
+
+// InTransaction runs fn with a DB bound to one transaction, committed if fn returns nil
+// and rolled back otherwise. It lets a batch of writes share one commit (one WAL flush)
+// instead of paying one each. The raw batch statements of the inbox (RecordDeliveries,
+// FinishDone) refuse to run on the bound DB; everything else joins the transaction.
+func (db *DB) InTransaction(ctx context.Context, fn func(tx *DB) error) error {
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		bound := *db
+		bound.gorm, bound.sql = tx, nil
+		return fn(&bound)
+	})
+}
+
+// errBoundDB is returned by the raw statements when called inside InTransaction.
+var errBoundDB = errors.New("store: this statement runs on its own connection, not inside InTransaction")
 
 // translate maps driver errors onto the domain's coded errors.
 func translate(err error, what string) error {

@@ -114,6 +114,28 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B's upsert changed A's order: %d lines, %d refunds", len(got.LineItems), len(got.Refunds))
 		}
 	},
+	"UpsertOrders": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		same := sampleOrder(1001, 42)
+		same.Refunds, same.RefundedAmount = nil, usd("0")
+		same.PlatformUpdatedAt = same.PlatformUpdatedAt.AddDate(1, 0, 0)
+		// A guest with the address of A's customer 42: B must not hand the order to A's account.
+		guest := sampleOrder(1002, 0)
+		guest.Buyer = ritorno.BuyerFor(0, "ada@example.com")
+		guest.Refunds, guest.RefundedAmount = nil, usd("0")
+		if _, err := db.UpsertOrders(ctx, b.ID, []ritorno.Order{same, guest}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Order(ctx, a.ID, 1001)
+		if len(got.Refunds) != 1 || !got.PlatformUpdatedAt.Equal(sampleOrder(1001, 42).PlatformUpdatedAt) {
+			t.Fatalf("B's batch changed A's order: %+v", got)
+		}
+		if g, err := db.Order(ctx, b.ID, 1002); err != nil || g.Buyer.Kind != ritorno.BuyerGuest {
+			t.Fatalf("B's guest order was adopted by another shop's customer: %+v, %v", g.Buyer, err)
+		}
+		if _, err := db.Order(ctx, a.ID, 1002); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B's batch wrote into A: %v", err)
+		}
+	},
 	"Order": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if _, err := db.Order(ctx, b.ID, 1001); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 			t.Fatalf("B reads A's order: %v", err)
@@ -191,6 +213,7 @@ var notShopScoped = map[string]string{
 	"MigrationStatus": "schema, not data",
 	"Ready":           "health check",
 	"Close":           "connection pool",
+	"InTransaction":   "a transaction boundary; the methods called inside it are scoped and covered here",
 	// The webhook inbox is one queue for all shops: deliveries are recorded before their
 	// shop is known, and workers and operators drain it by delivery id. No request reaches
 	// these with a shop identity; the webhook handlers only record.

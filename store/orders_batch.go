@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/migrations"
+)
+
+// Orders arrive in bulk (a claimed batch of webhooks, a backfill page, an import file), so
+// they are written a batch at a time: a few multi-row statements whatever the count,
+// instead of half a dozen round trips per order. UpsertOrder is the batch of one.
+
+// maxParams keeps one statement under both databases' bind-parameter limits
+// (PostgreSQL 65,535; SQLite 32,766).
+const maxParams = 30000
+
+// rowWriter knows a table's insert columns and how to flatten one row into them.
+type rowWriter[T any] struct {
+	table   string
+	columns []string
+	values  func(T) []any
+}
+
+var (
+	orderWriter = rowWriter[orderRow]{
+		table: "orders",
+		columns: []string{"shop_id", "platform_id", "name", "buyer_kind", "customer_platform_id", "email_hash",
+			"currency", "presentment_currency", "subtotal_minor", "total_discounts_minor", "total_tax_minor",
+			"total_shipping_minor", "total_minor", "refunded_minor", "financial_status", "fulfillment_status",
+			"source_name", "test", "tags", "platform_created_at", "processed_at", "cancelled_at", "cancel_reason",
+			"platform_updated_at", "deleted_at", "created_at", "updated_at"},
+		values: func(r orderRow) []any {
+			return []any{r.ShopID, r.PlatformID, r.Name, r.BuyerKind, r.CustomerPlatformID, r.EmailHash,
+				r.Currency, r.PresentmentCurrency, r.SubtotalMinor, r.TotalDiscountsMinor, r.TotalTaxMinor,
+				r.TotalShippingMinor, r.TotalMinor, r.RefundedMinor, r.FinancialStatus, r.FulfillmentStatus,
+				r.SourceName, r.Test, r.Tags, r.PlatformCreatedAt, r.ProcessedAt, r.CancelledAt, r.CancelReason,
+				r.PlatformUpdatedAt, r.DeletedAt, r.CreatedAt, r.UpdatedAt}
+		},
+	}
+	lineItemWriter = rowWriter[lineItemRow]{
+		table: "line_items",
+		columns: []string{"shop_id", "order_platform_id", "platform_id", "product_platform_id", "variant_platform_id",
+			"title", "variant_title", "sku", "vendor", "quantity", "price_minor", "total_discount_minor", "gift_card"},
+		values: func(r lineItemRow) []any {
+			return []any{r.ShopID, r.OrderPlatformID, r.PlatformID, r.ProductPlatformID, r.VariantPlatformID,
+				r.Title, r.VariantTitle, r.SKU, r.Vendor, r.Quantity, r.PriceMinor, r.TotalDiscountMinor, r.GiftCard}
+		},
+	}
+	refundWriter = rowWriter[refundRow]{
+		table:   "refunds",
+		columns: []string{"shop_id", "order_platform_id", "platform_id", "platform_created_at", "processed_at", "amount_minor", "note"},
+		values: func(r refundRow) []any {
+			return []any{r.ShopID, r.OrderPlatformID, r.PlatformID, r.PlatformCreatedAt, r.ProcessedAt, r.AmountMinor, r.Note}
+		},
+	}
+	refundLineWriter = rowWriter[refundLineItemRow]{
+		table:   "refund_line_items",
+		columns: []string{"shop_id", "order_platform_id", "refund_platform_id", "line_item_platform_id", "quantity", "subtotal_minor"},
+		values: func(r refundLineItemRow) []any {
+			return []any{r.ShopID, r.OrderPlatformID, r.RefundPlatformID, r.LineItemPlatformID, r.Quantity, r.SubtotalMinor}
+		},
+	}
+)
+
+// statement builds multi-row INSERT statements: "INSERT INTO t (cols) VALUES (?, …), …" + suffix.
+func (w rowWriter[T]) statement(rows []T, suffix string) (string, []any) {
+	var q strings.Builder
+	fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", w.table, strings.Join(w.columns, ", "))
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(w.columns)), ", ") + ")"
+	args := make([]any, 0, len(rows)*len(w.columns))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple)
+		args = append(args, w.values(r)...)
+	}
+	q.WriteString(suffix)
+	return q.String(), args
+}
+
+// chunks splits rows so that no statement binds more than maxParams values.
+func chunks[T any](rows []T, columns int) [][]T {
+	per := max(1, maxParams/columns)
+	var out [][]T
+	for len(rows) > 0 {
+		n := min(len(rows), per)
+		out = append(out, rows[:n:n])
+		rows = rows[n:]
+	}
+	return out
+}
+
+// insertAll inserts rows with as few statements as the parameter limit allows.
+func insertAll[T any](ctx context.Context, tx *gorm.DB, d rebinder, w rowWriter[T], rows []T) error {
+	for _, part := range chunks(rows, len(w.columns)) {
+		q, args := w.statement(part, "")
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, d.Rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type rebinder interface{ Rebind(string) string }
+
+// inList returns "(?, ?, …)" for n values.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// UpsertOrders stores orders of one shop with their line items and refunds, each by
+// UpsertOrder's rules: a payload older than the stored order changes nothing, a guest
+// order placed with the address of an existing account belongs to it, and the stored
+// refunds stay when a payload did not list them. It reports per order whether it was
+// written. An order given twice is applied once, in its newest version (the later one on
+// a tie), as if the two were applied in turn; the other reports false.
+func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.Order) (applied []bool, err error) {
+	for i := range orders {
+		if err := orders[i].Validate(); err != nil {
+			if len(orders) == 1 {
+				return nil, err
+			}
+			return nil, ritorno.Errorf(ritorno.ErrorCode(err), "order %d of %d: %s", i+1, len(orders), ritorno.ErrorMessage(err))
+		}
+	}
+	applied = make([]bool, len(orders))
+	// The newest version of each order, by platform id.
+	winner := map[int64]int{}
+	for i, o := range orders {
+		if j, seen := winner[o.PlatformID]; seen {
+			prev := orders[j].PlatformUpdatedAt
+			if !prev.IsZero() && !o.PlatformUpdatedAt.IsZero() && o.PlatformUpdatedAt.Before(prev) {
+				continue
+			}
+		}
+		winner[o.PlatformID] = i
+	}
+	now := db.now()
+	rows := make([]orderRow, len(orders))
+	var guestHashes []string
+	for i, o := range orders {
+		if winner[o.PlatformID] != i {
+			continue
+		}
+		rows[i], _, _, _ = orderToRows(shopID, o)
+		rows[i].CreatedAt, rows[i].UpdatedAt = now, now
+		if rows[i].BuyerKind == string(ritorno.BuyerGuest) && rows[i].EmailHash != "" {
+			guestHashes = append(guestHashes, rows[i].EmailHash)
+		}
+	}
+	slices.Sort(guestHashes)
+	guestHashes = slices.Compact(guestHashes)
+
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		if len(guestHashes) > 0 {
+			owners, err := db.adoptGuests(ctx, tx, shopID, guestHashes)
+			if err != nil {
+				return err
+			}
+			for i := range rows {
+				if owner, ok := owners[rows[i].EmailHash]; ok && rows[i].BuyerKind == string(ritorno.BuyerGuest) && winner[orders[i].PlatformID] == i {
+					rows[i].BuyerKind, rows[i].CustomerPlatformID = string(ritorno.BuyerCustomer), owner
+				}
+			}
+		}
+		// Two statements at most: payloads that list refunds replace them (and the refunded
+		// total); the others leave both as stored. written maps each order written to
+		// whether it was new (then it has no children to replace).
+		written := map[int64]bool{}
+		for _, complete := range []bool{true, false} {
+			var group []orderRow
+			for i, o := range orders {
+				if winner[o.PlatformID] == i && o.RefundsComplete == complete {
+					group = append(group, rows[i])
+				}
+			}
+			columns := orderColumns
+			if !complete {
+				columns = orderColumnsKeepingRefunds
+			}
+			if err := db.upsertOrderRows(ctx, tx, group, columns, written); err != nil {
+				return err
+			}
+		}
+		var replacedIDs, refundsReplaced []int64
+		var lines []lineItemRow
+		var refunds []refundRow
+		var refundLines []refundLineItemRow
+		for i, o := range orders {
+			isNew, ok := written[o.PlatformID]
+			if winner[o.PlatformID] != i || !ok {
+				continue
+			}
+			applied[i] = true
+			if !isNew {
+				replacedIDs = append(replacedIDs, o.PlatformID)
+				if o.RefundsComplete {
+					refundsReplaced = append(refundsReplaced, o.PlatformID)
+				}
+			}
+			_, l, r, rl := orderToRows(shopID, o)
+			lines = append(lines, l...)
+			if o.RefundsComplete {
+				refunds, refundLines = append(refunds, r...), append(refundLines, rl...)
+			}
+		}
+		// Refund lines go with their refunds (ON DELETE CASCADE; foreign keys are on in
+		// both dialects).
+		if err := db.deleteChildren(ctx, tx, "refunds", shopID, refundsReplaced); err != nil {
+			return err
+		}
+		if err := db.deleteChildren(ctx, tx, "line_items", shopID, replacedIDs); err != nil {
+			return err
+		}
+		if err := insertAll(ctx, tx, db.dialect, lineItemWriter, lines); err != nil {
+			return err
+		}
+		if err := insertAll(ctx, tx, db.dialect, refundWriter, refunds); err != nil {
+			return err
+		}
+		return insertAll(ctx, tx, db.dialect, refundLineWriter, refundLines)
+	})
+	if err != nil {
+		return nil, translate(err, "order")
+	}
+	return applied, nil
+}
+
+// adoptGuests takes the guest-merge locks for the e-mail hashes (sorted, so that two
+// batches cannot deadlock on them) and returns the account that owns each hash, if any:
+// the lowest platform id among the shop's live customers with that address.
+func (db *DB) adoptGuests(ctx context.Context, tx *gorm.DB, shopID int64, hashes []string) (map[string]int64, error) {
+	for _, h := range hashes {
+		if err := db.lockBuyer(tx, shopID, h); err != nil {
+			return nil, err
+		}
+	}
+	owners := map[string]int64{}
+	for _, part := range chunks(hashes, 1) {
+		args := []any{shopID}
+		for _, h := range part {
+			args = append(args, h)
+		}
+		q := "SELECT email_hash, MIN(platform_id) FROM customers WHERE shop_id = ? AND deleted_at IS NULL AND email_hash IN " +
+			inList(len(part)) + " GROUP BY email_hash"
+		rows, err := tx.Statement.ConnPool.QueryContext(ctx, db.dialect.Rebind(q), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var h string
+			var id int64
+			if err := rows.Scan(&h, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			owners[h] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return owners, nil
+}
+
+// upsertOrderRows inserts rows, or updates columns of stored orders that are not newer,
+// and records in written each platform id it wrote, with whether the row is new.
+// PostgreSQL tells (a freshly inserted row has no xmax), which saves the child deletes
+// for new orders; SQLite reports every row as possibly existing.
+func (db *DB) upsertOrderRows(ctx context.Context, tx *gorm.DB, rows []orderRow, columns []string, written map[int64]bool) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = c + " = excluded." + c
+	}
+	suffix := " ON CONFLICT (shop_id, platform_id) DO UPDATE SET " + strings.Join(set, ", ") +
+		" WHERE excluded.platform_updated_at IS NULL OR orders.platform_updated_at IS NULL OR orders.platform_updated_at <= excluded.platform_updated_at" +
+		" RETURNING platform_id, " + db.insertedFlag()
+	for _, part := range chunks(rows, len(orderWriter.columns)) {
+		q, args := orderWriter.statement(part, suffix)
+		res, err := tx.Statement.ConnPool.QueryContext(ctx, db.dialect.Rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		for res.Next() {
+			var id int64
+			var isNew bool
+			if err := res.Scan(&id, &isNew); err != nil {
+				res.Close()
+				return err
+			}
+			written[id] = isNew
+		}
+		if err := res.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteChildren deletes the rows of table that belong to the shop's orders with the ids.
+func (db *DB) deleteChildren(ctx context.Context, tx *gorm.DB, table string, shopID int64, orderIDs []int64) error {
+	for _, part := range chunks(orderIDs, 1) {
+		args := make([]any, 0, len(part)+1)
+		args = append(args, shopID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := "DELETE FROM " + table + " WHERE shop_id = ? AND order_platform_id IN " + inList(len(part))
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, db.dialect.Rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertedFlag is a RETURNING expression that is true for a row the upsert inserted.
+func (db *DB) insertedFlag() string {
+	if db.dialect == migrations.Postgres {
+		return "(xmax = 0)"
+	}
+	return "(1 = 0)"
+}
