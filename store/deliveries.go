@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -118,18 +120,25 @@ func (db *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duratio
 	if db.dialect == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	// The status literals are in the text, not bound, so that the planner can use the
+	// partial indexes (0003): both branches are short index range scans that stop at limit.
 	var rows []deliveryRow
 	err := db.gorm.WithContext(ctx).Raw(`UPDATE webhook_deliveries
-		SET status = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM webhook_deliveries
-			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
-			ORDER BY id LIMIT ?`+lock+`)
+		SET status = 'processing', locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM (
+			SELECT id FROM (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ?`+lock+`) due
+			UNION ALL
+			SELECT id FROM (SELECT id FROM webhook_deliveries WHERE status = 'processing' AND locked_until < ?
+				ORDER BY locked_until LIMIT ?`+lock+`) expired
+		) claimable LIMIT ?)
 		RETURNING *`,
-		string(ritorno.DeliveryProcessing), now.Add(lease),
-		string(ritorno.DeliveryPending), now, string(ritorno.DeliveryProcessing), now, limit).Scan(&rows).Error
+		now.Add(lease), now, limit, now, limit, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "claim deliveries")
 	}
+	// RETURNING has no order; workers apply a shop's deliveries in the order received.
+	slices.SortFunc(rows, func(a, b deliveryRow) int { return cmp.Compare(a.ID, b.ID) })
 	out := make([]ritorno.Delivery, len(rows))
 	for i, r := range rows {
 		out[i] = deliveryFromRow(r)
