@@ -16,6 +16,7 @@ import (
 type Store interface {
 	Shop(ctx context.Context, shopID int64) (ritorno.Shop, error)
 	UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (bool, error)
+	UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.Order) ([]bool, error)
 	UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Customer) (bool, error)
 	UpsertProduct(ctx context.Context, shopID int64, p ritorno.Product) (bool, error)
 	AddRefund(ctx context.Context, shopID, orderPlatformID int64, r ritorno.Refund) error
@@ -58,27 +59,121 @@ func NewApplier(store Store, platforms ...ritorno.Platform) *Applier {
 	return a
 }
 
+// Transactional is a Store that can bind itself to one transaction. Each write method
+// called on the bound Store must roll back only its own writes when it fails (a savepoint),
+// so that one bad delivery does not undo a batch.
+type Transactional interface {
+	Store
+	InTransaction(ctx context.Context, fn func(tx Store) error) error
+}
+
 // Process decodes and applies one delivery.
 func (a *Applier) Process(ctx context.Context, d ritorno.Delivery) error {
+	changed, err := a.process(ctx, a.store, d)
+	if changed != 0 {
+		a.forgetShop(changed)
+	}
+	return err
+}
+
+// ProcessBatch applies deliveries in order, in one transaction when the store offers it,
+// so that a batch pays for one commit instead of one per delivery. It returns one error
+// per delivery. If the commit itself fails, nothing of the batch stuck, and the batch is
+// applied again one delivery at a time.
+func (a *Applier) ProcessBatch(ctx context.Context, ds []ritorno.Delivery) []error {
+	errs := make([]error, len(ds))
+	ts, ok := a.store.(Transactional)
+	if !ok || len(ds) < 2 {
+		for i, d := range ds {
+			errs[i] = a.Process(ctx, d)
+		}
+		return errs
+	}
+	var changed []int64
+	err := ts.InTransaction(ctx, func(tx Store) error {
+		// Consecutive order upserts of one shop are written together; any other event
+		// ends the run first, so that events apply in the order received.
+		var run []int
+		var runShop int64
+		var runOrders []ritorno.Order
+		flush := func() {
+			if len(run) == 0 {
+				return
+			}
+			if _, err := tx.UpsertOrders(ctx, runShop, runOrders); err != nil {
+				// One order spoiled the run (its statement rolled back): apply each alone
+				// so that only the culprit fails.
+				for k, i := range run {
+					_, errs[i] = tx.UpsertOrder(ctx, runShop, runOrders[k])
+				}
+			}
+			run, runOrders = run[:0], runOrders[:0]
+		}
+		for i, d := range ds {
+			shop, ev, err := a.decode(ctx, d)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			if ev.Kind == ritorno.EventOrderUpserted {
+				if len(run) > 0 && runShop != shop.ID {
+					flush()
+				}
+				run, runShop, runOrders = append(run, i), shop.ID, append(runOrders, ev.Order)
+				continue
+			}
+			flush()
+			var shopID int64
+			shopID, errs[i] = a.apply(ctx, tx, shop, ev)
+			if shopID != 0 {
+				changed = append(changed, shopID)
+			}
+		}
+		flush()
+		return nil
+	})
+	// Forget after the commit: a worker that reloaded the shop during the transaction
+	// would have cached its old status.
+	for _, id := range changed {
+		a.forgetShop(id)
+	}
+	if err != nil {
+		for i, d := range ds {
+			errs[i] = a.Process(ctx, d)
+		}
+	}
+	return errs
+}
+
+// process decodes d and applies it through s. It returns the id of the shop whose own
+// status it changed (uninstall, redaction), whose cached row must be dropped.
+func (a *Applier) process(ctx context.Context, s Store, d ritorno.Delivery) (changedShop int64, err error) {
+	shop, ev, err := a.decode(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	return a.apply(ctx, s, shop, ev)
+}
+
+// decode turns a delivery into its shop and event. A redacted shop's deliveries decode to
+// no event: everything of the shop was erased, and a late delivery must not bring it back.
+func (a *Applier) decode(ctx context.Context, d ritorno.Delivery) (ritorno.Shop, ritorno.Event, error) {
 	platform, ok := a.platforms[d.Platform]
 	if !ok {
-		return ritorno.Errorf(ritorno.EINVALID, "no adapter for platform %q", d.Platform)
+		return ritorno.Shop{}, ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "no adapter for platform %q", d.Platform)
 	}
 	if d.ShopID == 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "delivery has no shop")
+		return ritorno.Shop{}, ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "delivery has no shop")
 	}
 	shop, err := a.shop(ctx, d.ShopID)
 	if err != nil {
-		return fmt.Errorf("load shop: %w", err)
+		return ritorno.Shop{}, ritorno.Event{}, fmt.Errorf("load shop: %w", err)
 	}
 	if shop.Status == ritorno.ShopRedacted {
-		return nil // everything of the shop was erased; a late delivery must not bring data back
+		return shop, ritorno.Event{Kind: ritorno.EventNone}, nil
 	}
 	ev, err := platform.DecodeEvent(d.Topic, d.Body, shop)
-	if err != nil {
-		return err
-	}
-	return a.Apply(ctx, shop, ev)
+	return shop, ev, err
 }
 
 func (a *Applier) shop(ctx context.Context, id int64) (ritorno.Shop, error) {
@@ -110,42 +205,46 @@ func (a *Applier) forgetShop(id int64) {
 
 // Apply applies one decoded event to the shop's histories.
 func (a *Applier) Apply(ctx context.Context, shop ritorno.Shop, ev ritorno.Event) error {
+	changed, err := a.apply(ctx, a.store, shop, ev)
+	if changed != 0 {
+		a.forgetShop(changed)
+	}
+	return err
+}
+
+func (a *Applier) apply(ctx context.Context, s Store, shop ritorno.Shop, ev ritorno.Event) (changedShop int64, err error) {
 	at := ev.At
 	if at.IsZero() {
 		at = a.now()
 	}
 	switch ev.Kind {
 	case ritorno.EventOrderUpserted:
-		_, err := a.store.UpsertOrder(ctx, shop.ID, ev.Order)
-		return err
+		_, err = s.UpsertOrder(ctx, shop.ID, ev.Order)
 	case ritorno.EventCustomerUpserted:
-		_, err := a.store.UpsertCustomer(ctx, shop.ID, ev.Customer)
-		return err
+		_, err = s.UpsertCustomer(ctx, shop.ID, ev.Customer)
 	case ritorno.EventProductUpserted:
-		_, err := a.store.UpsertProduct(ctx, shop.ID, ev.Product)
-		return err
+		_, err = s.UpsertProduct(ctx, shop.ID, ev.Product)
 	case ritorno.EventRefundAdded:
 		// An unknown order is an ordinary error: it is retried, since the order's own
 		// delivery may simply not have been applied yet.
-		return a.store.AddRefund(ctx, shop.ID, ev.OrderID, ev.Refund)
+		err = s.AddRefund(ctx, shop.ID, ev.OrderID, ev.Refund)
 	case ritorno.EventOrderDeleted:
-		return a.store.MarkOrderDeleted(ctx, shop.ID, ev.DeletedID, at)
+		err = s.MarkOrderDeleted(ctx, shop.ID, ev.DeletedID, at)
 	case ritorno.EventProductDeleted:
-		return a.store.MarkProductDeleted(ctx, shop.ID, ev.DeletedID, at)
+		err = s.MarkProductDeleted(ctx, shop.ID, ev.DeletedID, at)
 	case ritorno.EventCustomerDeleted:
-		return a.store.MarkCustomerDeleted(ctx, shop.ID, ev.DeletedID, at)
+		err = s.MarkCustomerDeleted(ctx, shop.ID, ev.DeletedID, at)
 	case ritorno.EventShopUninstalled:
-		defer a.forgetShop(shop.ID)
-		return a.store.UninstallShop(ctx, shop.ID, at)
+		return shop.ID, s.UninstallShop(ctx, shop.ID, at)
 	case ritorno.EventCustomerRedact:
-		return a.store.RedactCustomer(ctx, shop.ID, ev.Redact.CustomerPlatformID, ev.Redact.Email, ev.Redact.OrderIDs)
+		err = s.RedactCustomer(ctx, shop.ID, ev.Redact.CustomerPlatformID, ev.Redact.Email, ev.Redact.OrderIDs)
 	case ritorno.EventShopRedact:
-		defer a.forgetShop(shop.ID)
-		return a.store.RedactShop(ctx, shop.ID)
+		return shop.ID, s.RedactShop(ctx, shop.ID)
 	case ritorno.EventDataRequest:
-		return a.store.RecordDataRequest(ctx, shop.ID, ev.DataRequest)
+		err = s.RecordDataRequest(ctx, shop.ID, ev.DataRequest)
 	case ritorno.EventNone:
-		return nil
+	default:
+		err = ritorno.Errorf(ritorno.EINVALID, "event kind %q cannot be applied", ev.Kind)
 	}
-	return ritorno.Errorf(ritorno.EINVALID, "event kind %q cannot be applied", ev.Kind)
+	return 0, err
 }

@@ -31,10 +31,18 @@ type Processor interface {
 	Process(ctx context.Context, d ritorno.Delivery) error
 }
 
+// BatchProcessor is a Processor that can apply several deliveries together (sharing one
+// commit). It returns one error per delivery, in order, with Process's meaning.
+type BatchProcessor interface {
+	Processor
+	ProcessBatch(ctx context.Context, ds []ritorno.Delivery) []error
+}
+
 // Config tunes a Runner; zero fields take the defaults in brackets.
 type Config struct {
-	Workers      int           // concurrent processors [4]
-	Batch        int           // deliveries claimed at once [64]
+	Workers      int           // concurrent processors [2]
+	Batch        int           // deliveries claimed at once [256]
+	ApplyBatch   int           // deliveries a worker applies together, with a BatchProcessor [128]
 	Lease        time.Duration // how long a claim holds before another worker may take it [2m]
 	MaxAttempts  int           // attempts before a delivery is dead [10]
 	BaseBackoff  time.Duration // wait after the first failure, doubling each time [2s]
@@ -53,8 +61,9 @@ func (c Config) withDefaults() Config {
 			*v = d
 		}
 	}
-	def(&c.Workers, 4)
-	def(&c.Batch, 64)
+	def(&c.Workers, 2)
+	def(&c.Batch, 256)
+	def(&c.ApplyBatch, 128)
 	def(&c.MaxAttempts, 10)
 	defD(&c.Lease, 2*time.Minute)
 	defD(&c.BaseBackoff, 2*time.Second)
@@ -105,7 +114,7 @@ func (r *Runner) Notify() {
 // applied with a context that outlives ctx, so a stop never cuts a delivery in half;
 // the caller bounds the wait (Main's shutdown timeout).
 func (r *Runner) Run(ctx context.Context) {
-	work := make(chan ritorno.Delivery)
+	work := make(chan []ritorno.Delivery)
 	done := make(chan ritorno.Delivery, r.cfg.Batch)
 	finished := make(chan struct{})
 	go func() { r.finishDone(done); close(finished) }()
@@ -114,8 +123,8 @@ func (r *Runner) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for d := range work {
-				r.handle(d, done)
+			for chunk := range work {
+				r.handleChunk(chunk, done)
 			}
 		}()
 	}
@@ -133,9 +142,12 @@ func (r *Runner) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("claim deliveries", "err", err)
 		}
-		for _, d := range batch {
-			// Hand every claimed delivery to a worker, even while stopping: it is claimed.
-			work <- d
+		// Hand every claimed delivery to a worker, even while stopping: it is claimed.
+		// Chunks in claim order keep a shop's deliveries mostly in the order received.
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), r.cfg.ApplyBatch)
+			work <- rest[:n:n]
+			rest = rest[n:]
 		}
 		if len(batch) == r.cfg.Batch && ctx.Err() == nil {
 			continue // more may be due right now
@@ -182,14 +194,29 @@ func (r *Runner) finishDone(done <-chan ritorno.Delivery) {
 	}
 }
 
-// handle applies one delivery and records its outcome; successes go to done.
-func (r *Runner) handle(d ritorno.Delivery, done chan<- ritorno.Delivery) {
+// handleChunk applies claimed deliveries, together when the processor can, and records
+// each outcome; successes go to done.
+func (r *Runner) handleChunk(ds []ritorno.Delivery, done chan<- ritorno.Delivery) {
 	// Detached from the run context on purpose (see Run); bounded by the lease.
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
 	defer cancel()
-	log := r.log.With("delivery_id", d.ID, "platform", string(d.Platform), "topic", d.Topic, "shop", d.ShopDomain, "attempt", d.Attempts)
+	var errs []error
+	if bp, ok := r.processor.(BatchProcessor); ok {
+		errs = bp.ProcessBatch(ctx, ds)
+	} else {
+		errs = make([]error, len(ds))
+		for i, d := range ds {
+			errs[i] = r.processor.Process(ctx, d)
+		}
+	}
+	for i, d := range ds {
+		r.record(ctx, d, errs[i], done)
+	}
+}
 
-	err := r.processor.Process(ctx, d)
+// record files the outcome of one delivery's attempt.
+func (r *Runner) record(ctx context.Context, d ritorno.Delivery, err error, done chan<- ritorno.Delivery) {
+	log := r.log.With("delivery_id", d.ID, "platform", string(d.Platform), "topic", d.Topic, "shop", d.ShopDomain, "attempt", d.Attempts)
 	status, next, msg := ritorno.DeliveryDone, time.Time{}, ""
 	switch {
 	case err == nil:

@@ -100,7 +100,7 @@ func (m *Main) Open(ctx context.Context) error {
 
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
-	m.runner = jobs.NewRunner(m.db, history.NewApplier(m.db, platforms...), jobs.Config{}, m.log.With("component", "jobs"), m.registry)
+	m.runner = jobs.NewRunner(m.db, history.NewApplier(historyStore{m.db}, platforms...), jobs.Config{}, m.log.With("component", "jobs"), m.registry)
 	m.receiver = webhooks.NewReceiver(webhooks.Config{
 		Inbox:       m.db,
 		Shops:       m.db,
@@ -221,4 +221,11 @@ func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody
 		register(r)
 	}
 	return r
+}
+
+// historyStore lets history apply a batch of deliveries in one store transaction.
+type historyStore struct{ *store.DB }
+
+func (s historyStore) InTransaction(ctx context.Context, fn func(history.Store) error) error {
+	return s.DB.InTransaction(ctx, func(tx *store.DB) error { return fn(historyStore{tx}) })
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -470,6 +471,65 @@ func TestBenchSmoke(t *testing.T) {
 		}
 		if rep.Acknowledged.Deliveries == 0 || rep.Processing.Done != rep.Acknowledged.Deliveries || rep.Processing.Lost != 0 || rep.InsertCeiling.Rows == 0 {
 			t.Fatalf("bench report: %+v", rep)
+		}
+	})
+}
+
+// TestOneClaimedBatchWithMixedOutcomes queues deliveries while no worker runs, so that the
+// next start claims them together and applies them in one transaction: an order, a newer
+// version of it, a second order, a refund of an order that does not exist (retried later),
+// an order that can never apply (failed), and a customer. Each gets its own outcome and
+// the good ones are committed.
+func TestOneClaimedBatchWithMixedOutcomes(t *testing.T) {
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		env := envFor(t, dsn)
+		first := boot(t, env, serveHooks{noWorkers: true})
+		shop := mustCreateShop(t, first.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "batch.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		order := fixtureBody(t, "shopify-order-rest-resource.json", "order", nil)
+		newer := fixtureBody(t, "shopify-order-rest-resource.json", "order", func(o map[string]any) {
+			o["updated_at"], o["note"], o["tags"] = "2030-01-01T00:00:00Z", "newer", "batch-newer"
+		})
+		second := fixtureBody(t, "shopify-order-rest-resource.json", "order", func(o map[string]any) { o["id"] = 777001 })
+		orphanRefund := fixtureBody(t, "shopify-refund-rest-resource.json", "refund", func(r map[string]any) { r["order_id"] = 999999 })
+		broken := fixtureBody(t, "shopify-order-rest-resource.json", "order", func(o map[string]any) { o["id"], o["currency"] = 777002, "" })
+		customer := fixtureBody(t, "shopify-customer-rest-resource.json", "customer", nil)
+		for _, d := range []struct {
+			topic string
+			body  []byte
+		}{{"orders/create", order}, {"orders/updated", newer}, {"orders/create", second}, {"refunds/create", orphanRefund},
+			{"orders/create", broken}, {"customers/create", customer}} {
+			if code := first.shopify(shop.Domain, d.topic, d.body); code != 200 {
+				t.Fatalf("%s answered %d", d.topic, code)
+			}
+		}
+		first.stop()
+
+		s := boot(t, env, serveHooks{})
+		var counts map[ritorno.DeliveryStatus]int64
+		waitFor(t, "the batch to be applied", func() bool {
+			var err error
+			counts, err = s.db.DeliveryCounts(context.Background(), shop.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counts[ritorno.DeliveryProcessing] == 0 && counts[ritorno.DeliveryDone] >= 4
+		})
+		if counts[ritorno.DeliveryDone] != 4 || counts[ritorno.DeliveryFailed] != 1 || counts[ritorno.DeliveryPending] != 1 {
+			t.Fatalf("outcomes = %v, want 4 done, 1 failed (broken order), 1 pending (orphan refund)", counts)
+		}
+		ctx := context.Background()
+		got, err := s.db.Order(ctx, shop.ID, 450789469)
+		if err != nil || !slices.Contains(got.Tags, "batch-newer") {
+			t.Fatalf("order = %+v, %v; want the newer version", got.Tags, err)
+		}
+		if _, err := s.db.Order(ctx, shop.ID, 777001); err != nil {
+			t.Fatalf("second order: %v", err)
+		}
+		if _, err := s.db.Order(ctx, shop.ID, 777002); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("the broken order was stored: %v", err)
+		}
+		if _, err := s.db.Customer(ctx, shop.ID, 207119551); err != nil {
+			t.Fatalf("customer after a failed delivery in the same batch: %v", err)
 		}
 	})
 }
