@@ -1,6 +1,8 @@
 // Package shopify is Ritorno's adapter for Shopify: webhook signature checks and the
-// decoding of webhook bodies (REST resource shapes) into domain events. It speaks
-// net/http and JSON only; the Admin API client and OAuth join it with the install issue.
+// decoding of webhook bodies (REST resource shapes) into domain events; session tokens,
+// the authorization-code grant, token exchange and refresh; and an Admin GraphQL client
+// that paces itself by the cost-based rate limit, with bulk operations for backfills. It
+// speaks net/http and JSON only.
 package shopify
 
 import (
