@@ -1,5 +1,7 @@
 // Package woocommerce is Ritorno's adapter for WooCommerce: webhook signature checks, the
-// creation ping, and the decoding of webhook bodies (REST v3 resources) into domain events.
+// creation ping, and the decoding of webhook bodies (REST v3 resources) into domain events;
+// the REST v3 client (Basic auth over HTTPS, paging, polite retries, webhook management)
+// and the /wc-auth/v1/authorize connection flow.
 package woocommerce
 
 import (
