@@ -168,3 +168,15 @@ func BuyerFor(customerPlatformID int64, email string) Buyer {
 	}
 	return Buyer{Kind: BuyerUnknown}
 }
+
+// Write says what storing a platform entity did.
+type Write int8
+
+const (
+	WriteUnchanged Write = iota // the stored version is newer; nothing written
+	WriteInserted               // it was new
+	WriteUpdated                // it replaced the stored version
+)
+
+// Applied reports whether anything was written.
+func (w Write) Applied() bool { return w != WriteUnchanged }

@@ -16,7 +16,7 @@ import (
 type Store interface {
 	Shop(ctx context.Context, shopID int64) (ritorno.Shop, error)
 	UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (bool, error)
-	UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.Order) ([]bool, error)
+	UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.Order) ([]ritorno.Write, error)
 	UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Customer) (bool, error)
 	UpsertProduct(ctx context.Context, shopID int64, p ritorno.Product) (bool, error)
 	AddRefund(ctx context.Context, shopID, orderPlatformID int64, r ritorno.Refund) error

@@ -13,7 +13,7 @@ var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
 
 func usd(s string) ritorno.Money { return ritorno.MustParseMoney(s, "USD") }
 
-func mustShop(t *testing.T, db *store.DB, domain string) ritorno.Shop {
+func mustShop(t testing.TB, db *store.DB, domain string) ritorno.Shop {
 	t.Helper()
 	shop, err := db.CreateShop(context.Background(), ritorno.Shop{
 		Platform:    ritorno.Shopify,

@@ -187,7 +187,7 @@ func (db *DB) UpsertOrder(ctx context.Context, shopID int64, o ritorno.Order) (a
 	if err != nil {
 		return false, err
 	}
-	return written[0], nil
+	return written[0].Applied(), nil
 }
 
 // createAll inserts rows in batches; an empty slice is a no-op (gorm refuses it).

@@ -42,7 +42,7 @@ func TestUpsertOrdersMatchesOneAtATime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []bool{true, true, false, true, false}
+		want := []ritorno.Write{ritorno.WriteInserted, ritorno.WriteInserted, ritorno.WriteUnchanged, ritorno.WriteInserted, ritorno.WriteUnchanged}
 		if !reflect.DeepEqual(applied, want) {
 			t.Fatalf("applied = %v, want %v", applied, want)
 		}
@@ -74,6 +74,17 @@ func TestUpsertOrdersMatchesOneAtATime(t *testing.T) {
 		if o, _ := db.Order(ctx, batchShop.ID, 3); o.Name != "#newer" {
 			t.Fatalf("an older payload replaced a newer order: %q", o.Name)
 		}
+		// Again, three hours newer: every stored order is updated, none inserted.
+		for i := range batch {
+			batch[i].PlatformUpdatedAt = batch[i].PlatformUpdatedAt.Add(3 * time.Hour)
+		}
+		again, err := db.UpsertOrders(ctx, batchShop.ID, batch[:2])
+		if err != nil || again[0] != ritorno.WriteUpdated || again[1] != ritorno.WriteUpdated {
+			t.Fatalf("second batch = %v, %v; want both updated", again, err)
+		}
+		if o, _ := db.Order(ctx, batchShop.ID, 1); len(o.LineItems) != 1 {
+			t.Fatalf("an updated order's lines were not replaced: %d lines", len(o.LineItems))
+		}
 	})
 }
 
@@ -91,8 +102,8 @@ func TestUpsertOrdersLargeBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, ok := range applied {
-			if !ok {
+		for i, w := range applied {
+			if w != ritorno.WriteInserted {
 				t.Fatalf("order %d not applied", i+1)
 			}
 		}

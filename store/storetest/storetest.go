@@ -55,27 +55,34 @@ func Cipher(t testing.TB) *secrets.Cipher {
 	return c
 }
 
+// BenchDialects is Dialects for benchmarks.
+func BenchDialects(b *testing.B, fn func(b *testing.B, db *store.DB)) {
+	b.Helper()
+	b.Run("sqlite", func(b *testing.B) { fn(b, OpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, OpenPostgres(b)) })
+}
+
 // OpenSQLite returns a migrated database in a new SQLite file.
-func OpenSQLite(t *testing.T) *store.DB {
+func OpenSQLite(t testing.TB) *store.DB {
 	t.Helper()
 	return openMigrated(t, SQLiteDSN(t))
 }
 
 // OpenPostgres returns a migrated, newly created PostgreSQL database.
-func OpenPostgres(t *testing.T) *store.DB {
+func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
 	return openMigrated(t, PostgresDSN(t))
 }
 
 // SQLiteDSN names a new SQLite file in the test's temporary folder.
-func SQLiteDSN(t *testing.T) string {
+func SQLiteDSN(t testing.TB) string {
 	t.Helper()
 	return "sqlite:" + filepath.Join(t.TempDir(), "ritorno.db")
 }
 
 // PostgresDSN creates an empty database on the test server and returns its URL; the
 // database is dropped when the test ends.
-func PostgresDSN(t *testing.T) string {
+func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(PostgresURLEnv)
 	if admin == "" {
@@ -114,7 +121,7 @@ func PostgresDSN(t *testing.T) string {
 	return u.String()
 }
 
-func openMigrated(t *testing.T, dsn string) *store.DB {
+func openMigrated(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn, Cipher(t))
 	if err != nil {
