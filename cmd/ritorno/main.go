@@ -40,6 +40,9 @@ Usage:
   ritorno webhooks list|replay  inspect the webhook inbox; requeue dead or failed deliveries
   ritorno history --shop SHOP --customer ID
                                 print a buyer's purchase history as JSON
+  ritorno import --shop SHOP FILE
+                                import past orders from a transactions CSV or a
+                                WooCommerce orders export
   ritorno gdpr requests|export  customers' data requests and their exports
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
@@ -66,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitOK
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stderr)
-	case "serve", "migrate", "shops", "webhooks", "history", "gdpr", "bench":
+	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runWebhooks(ctx, cfg, rest, stdout)
 	case "history":
 		err = runHistory(ctx, cfg, rest, stdout)
+	case "import":
+		err = runImport(ctx, cfg, rest, stdout, stderr)
 	case "gdpr":
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/transactions"
+	"github.com/ritorno/ritorno/woocommerce"
+)
+
+const importUsage = `Usage: ritorno import --shop SHOP [options] FILE
+
+Imports past orders into a shop's histories, through the same upsert as webhooks (an
+order imported twice, or later changed by a webhook, is stored once, newest wins).
+FILE is one of:
+  a transactions CSV with a header, one line item per row (also gzip-compressed);
+  a WooCommerce orders export: a JSON array of REST API v3 order objects.
+
+CSV columns (default names; rename with the flags):
+  --customer-col customer_id  --order-col order_id  --date-col date
+  --product-col product_id    --quantity-col quantity  --price-col unit_price
+  --currency-col currency     (or --currency CODE when the file has none)
+  --date-format LAYOUT        Go layout of the dates (default 2006-01-02)
+  --preset online-retail      the UCI Online Retail data set's columns and rules
+Rows of one order must be consecutive. A row that cannot be read is reported with its
+line number and skipped; so are returns (quantity <= 0) and the preset's cancellation
+invoices. Orders without a customer are kept, counted for the shop, never for a customer.
+Prints a summary as JSON; progress goes to standard error.
+`
+
+// importSummary is what `ritorno import` prints.
+type importSummary struct {
+	File     string               `json:"file"`
+	Format   string               `json:"format"`
+	Shop     string               `json:"shop"`
+	Lines    int64                `json:"lines_read"`
+	Orders   history.ImportCounts `json:"orders"`
+	Skipped  int64                `json:"skipped"`
+	Reasons  map[string]int64     `json:"skipped_by_reason,omitempty"`
+	Examples []string             `json:"skipped_examples,omitempty"`
+	Seconds  float64              `json:"seconds"`
+	PerSec   float64              `json:"orders_per_second"`
+	Range    *importRange         `json:"date_range,omitempty"`
+}
+
+type importRange struct {
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+}
+
+const maxSkipExamples = 20
+
+func (s *importSummary) skip(row int, err error) {
+	s.Skipped++
+	reason := ritorno.ErrorMessage(err)
+	var le *transactions.LineError
+	if errors.As(err, &le) {
+		reason = le.Err.Error()
+	}
+	key := reason
+	if i := strings.IndexAny(key, "\"0123456789"); i > 0 {
+		key = strings.TrimSpace(key[:i]) // group "quantity -3 is…" with "quantity -1 is…"
+	}
+	if s.Reasons == nil {
+		s.Reasons = map[string]int64{}
+	}
+	s.Reasons[key]++
+	if len(s.Examples) < maxSkipExamples {
+		s.Examples = append(s.Examples, fmt.Sprintf("line %d: %s", row, reason))
+	}
+}
+
+func (s *importSummary) saw(t time.Time) {
+	if s.Range == nil {
+		s.Range = &importRange{First: t, Last: t}
+		return
+	}
+	if t.Before(s.Range.First) {
+		s.Range.First = t
+	}
+	if t.After(s.Range.Last) {
+		s.Range.Last = t
+	}
+}
+
+func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import")
+	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
+	preset := fs.String("preset", "", "a known data set's columns and rules (online-retail)")
+	cols := transactions.DefaultColumns
+	fs.StringVar(&cols.Customer, "customer-col", cols.Customer, "customer id column")
+	fs.StringVar(&cols.Order, "order-col", cols.Order, "order id column")
+	fs.StringVar(&cols.Date, "date-col", cols.Date, "order date column")
+	fs.StringVar(&cols.Product, "product-col", cols.Product, "product id column")
+	fs.StringVar(&cols.Quantity, "quantity-col", cols.Quantity, "quantity column")
+	fs.StringVar(&cols.Price, "price-col", cols.Price, "unit price column")
+	fs.StringVar(&cols.Currency, "currency-col", cols.Currency, "currency column")
+	dateFormat := fs.String("date-format", "", "Go layout of the dates (default 2006-01-02)")
+	currency := fs.String("currency", "", "currency of every row when the file has no currency column")
+	batch := fs.Int("batch", history.DefaultImportBatch, "orders written per batch")
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, importUsage)
+		return nil
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("import: %v", err)
+	}
+	if *shopArg == "" || fs.NArg() != 1 {
+		return usageErrorf("import needs --shop and one FILE (see ritorno import --help)")
+	}
+	path := fs.Arg(0)
+	opts := transactions.Options{Columns: cols}
+	if *preset != "" {
+		p, err := transactions.Preset(*preset)
+		if err != nil {
+			return usageErrorf("import: %s", ritorno.ErrorMessage(err))
+		}
+		// Column flags given explicitly still rename the preset's columns.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, dst := range map[string]*string{"customer-col": &p.Columns.Customer, "order-col": &p.Columns.Order,
+			"date-col": &p.Columns.Date, "product-col": &p.Columns.Product, "quantity-col": &p.Columns.Quantity,
+			"price-col": &p.Columns.Price, "currency-col": &p.Columns.Currency} {
+			if set[name] {
+				*dst = fs.Lookup(name).Value.String()
+			}
+		}
+		opts = p
+	}
+	if *dateFormat != "" {
+		opts.DateLayout = *dateFormat
+	}
+	if *currency != "" {
+		opts.Currency = strings.ToUpper(*currency)
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		return ritorno.Errorf(ritorno.EINVALID, "open %s: %v", path, err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+
+	db, err := openMigrated(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	shop, err := findShop(ctx, db, *shopArg)
+	if err != nil {
+		return err
+	}
+	if loc, err := time.LoadLocation(shop.Timezone); err == nil && shop.Timezone != "" {
+		opts.Location = loc // dates without a zone are the shop's local time
+	}
+
+	sum := &importSummary{File: path, Shop: shop.Domain}
+	im := history.NewImporter(db, shop.ID, *batch)
+	prog := newProgress(stderr, info.Size())
+	start := time.Now()
+
+	br := bufio.NewReaderSize(f, 1<<16)
+	first, _ := br.Peek(512)
+	switch {
+	case bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n\ufeff"), []byte("[")):
+		sum.Format = "woocommerce-orders-json"
+		err = importWooJSON(ctx, br, im, sum, prog)
+	default:
+		sum.Format = "transactions-csv"
+		err = importCSV(ctx, br, opts, im, sum, prog)
+	}
+	if err == nil {
+		err = im.Flush(ctx)
+	}
+	prog.done()
+	sum.Orders = im.Counts()
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.PerSec = float64(sum.Orders.Inserted+sum.Orders.Updated+sum.Orders.Unchanged) / sum.Seconds
+	}
+	if err != nil {
+		writeJSON(stdout, sum) // what was written before the failure stays written
+		return err
+	}
+	return writeJSON(stdout, sum)
+}
+
+func importCSV(ctx context.Context, r io.Reader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
+	rd, err := transactions.NewReader(r, opts)
+	if err != nil {
+		return err
+	}
+	group := transactions.NewGroup(func(o transactions.Order) error {
+		order, err := o.Domain()
+		if err != nil {
+			sum.skip(o.FirstRow, err)
+			return nil
+		}
+		sum.saw(order.ProcessedAt)
+		if err := im.Add(ctx, order); err != nil {
+			if ritorno.ErrorCode(err) == ritorno.EINVALID {
+				sum.skip(o.FirstRow, err)
+				return nil
+			}
+			return err
+		}
+		return nil
+	})
+	for {
+		line, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var le *transactions.LineError
+		switch {
+		case errors.As(err, &le):
+			sum.Lines++
+			sum.skip(le.Row, err)
+			continue
+		case err != nil:
+			return err
+		}
+		sum.Lines++
+		if err := group.Add(line); err != nil {
+			return err
+		}
+		if sum.Lines%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			prog.update(rd.BytesRead(), sum.Lines, im.Counts())
+		}
+	}
+	return group.Flush()
+}
+
+// importWooJSON streams a JSON array of WooCommerce REST orders, one element at a time.
+func importWooJSON(ctx context.Context, r io.Reader, im *history.Importer, sum *importSummary, prog *progress) error {
+	counted := &countingReader{r: r}
+	dec := json.NewDecoder(counted)
+	if _, err := dec.Token(); err != nil {
+		return ritorno.Errorf(ritorno.EINVALID, "not a JSON array: %v", err)
+	}
+	for i := 1; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return ritorno.Errorf(ritorno.EINVALID, "element %d: %v", i, err)
+		}
+		sum.Lines++
+		o, err := woocommerce.DecodeOrder(raw)
+		if err == nil {
+			sum.saw(o.ProcessedAt)
+			err = im.Add(ctx, o)
+		}
+		if err != nil {
+			if ritorno.ErrorCode(err) != ritorno.EINVALID {
+				return err
+			}
+			sum.skip(i, err)
+		}
+		if i%1024 == 0 {
+			prog.update(counted.n, sum.Lines, im.Counts())
+		}
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// progress draws a bar on a terminal and prints a plain line every few seconds otherwise.
+type progress struct {
+	w        io.Writer
+	total    int64
+	terminal bool
+	start    time.Time
+	last     time.Time
+	drawn    bool
+}
+
+func newProgress(w io.Writer, total int64) *progress {
+	p := &progress{w: w, total: total, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(done, lines int64, c history.ImportCounts) {
+	now := time.Now()
+	every := 5 * time.Second
+	if p.terminal {
+		every = 200 * time.Millisecond
+	}
+	if now.Sub(p.last) < every {
+		return
+	}
+	p.last = now
+	orders := c.Inserted + c.Updated + c.Unchanged
+	rate := float64(orders) / now.Sub(p.start).Seconds()
+	pct := 0.0
+	if p.total > 0 {
+		pct = min(100, 100*float64(done)/float64(p.total))
+	}
+	if p.terminal {
+		const width = 30
+		filled := int(pct / 100 * width)
+		fmt.Fprintf(p.w, "\r[%s%s] %5.1f%%  %d lines  %d orders  %.0f orders/s ", strings.Repeat("=", filled),
+			strings.Repeat(" ", width-filled), pct, lines, orders, rate)
+		p.drawn = true
+		return
+	}
+	fmt.Fprintf(p.w, "import: %.1f%% of the file, %d lines, %d orders written, %.0f orders/s\n", pct, lines, orders, rate)
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

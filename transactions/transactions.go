@@ -1,0 +1,253 @@
+// Package transactions reads purchase histories from transaction files: a CSV with a
+// header, one line item per row (customer, order, date, product, quantity, unit price,
+// currency), with columns renamable and presets for known data sets. Import, the lifetime
+// value fit and the recommendation evaluation all read files through it, so that the same
+// file means the same thing everywhere.
+package transactions
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ritorno/ritorno"
+)
+
+// Columns names the CSV columns (by header name) that hold each field.
+type Columns struct {
+	Customer, Order, Date, Product, Quantity, Price, Currency string
+	// Description is optional: the product title when present.
+	Description string
+}
+
+// DefaultColumns are the column names used when no flag renames them.
+var DefaultColumns = Columns{Customer: "customer_id", Order: "order_id", Date: "date", Product: "product_id",
+	Quantity: "quantity", Price: "unit_price", Currency: "currency"}
+
+// Options say how to read a file.
+type Options struct {
+	Columns    Columns
+	DateLayout string         // Go layout; default 2006-01-02
+	Location   *time.Location // for dates without a zone; default UTC
+	// Currency is used when the file has no currency column (or the cell is empty).
+	Currency string
+	// CancellationPrefix, when set, marks orders whose id starts with it as cancellations
+	// (the online retail data set's "C" invoices), which are skipped: they do not name the
+	// order they cancel.
+	CancellationPrefix string
+}
+
+// Preset returns the options for a known data set.
+func Preset(name string) (Options, error) {
+	switch name {
+	case "online-retail":
+		// UCI Online Retail (../shared/data/online-retail): InvoiceNo, StockCode, Description,
+		// Quantity, InvoiceDate, UnitPrice (GBP), CustomerID, Country.
+		return Options{
+			Columns: Columns{Customer: "CustomerID", Order: "InvoiceNo", Date: "InvoiceDate", Product: "StockCode",
+				Quantity: "Quantity", Price: "UnitPrice", Description: "Description"},
+			DateLayout: "2006-01-02 15:04:05", Currency: "GBP", CancellationPrefix: "C",
+		}, nil
+	}
+	return Options{}, ritorno.Errorf(ritorno.EINVALID, "unknown preset %q (known: online-retail)", name)
+}
+
+// Line is one row: one product bought in one order.
+type Line struct {
+	Row         int // 1-based line number in the file, the header being line 1
+	CustomerID  string
+	OrderID     string
+	Date        time.Time
+	ProductID   string
+	Description string
+	Quantity    int64
+	UnitPrice   ritorno.Money
+}
+
+// LineError is a row that cannot be read; the reader skips it and goes on.
+type LineError struct {
+	Row int
+	Err error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Row, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ErrCancellation marks a row of a cancellation order (see Options.CancellationPrefix).
+var ErrCancellation = errors.New("cancellation order (it does not name the order it cancels)")
+
+// Reader reads Lines from a CSV.
+type Reader struct {
+	csv   *csv.Reader
+	opts  Options
+	index map[string]int // column name → position
+	row   int
+	count *countingReader
+}
+
+// NewReader reads the header and checks that every needed column is there. A gzip
+// stream is unpacked on the fly.
+func NewReader(r io.Reader, opts Options) (*Reader, error) {
+	counted := &countingReader{r: r}
+	br := bufio.NewReaderSize(counted, 1<<16)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "gzip: %v", err)
+		}
+		src = gz
+	}
+	if opts.DateLayout == "" {
+		opts.DateLayout = "2006-01-02"
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	c := csv.NewReader(src)
+	c.ReuseRecord = true
+	c.FieldsPerRecord = -1 // a short row is reported as that row's error, not the file's
+	header, err := c.Read()
+	if err != nil {
+		return nil, ritorno.Errorf(ritorno.EINVALID, "read the header line: %v", err)
+	}
+	index := map[string]int{}
+	for i, name := range header {
+		index[strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))] = i
+	}
+	need := []struct{ flag, name string }{{"--customer-col", opts.Columns.Customer}, {"--order-col", opts.Columns.Order},
+		{"--date-col", opts.Columns.Date}, {"--product-col", opts.Columns.Product}, {"--quantity-col", opts.Columns.Quantity},
+		{"--price-col", opts.Columns.Price}}
+	for _, n := range need {
+		if _, ok := index[n.name]; !ok {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "the header has no column %q (rename with %s; the header has: %s)",
+				n.name, n.flag, strings.Join(header, ", "))
+		}
+	}
+	if _, ok := index[opts.Columns.Currency]; !ok {
+		if opts.Currency == "" {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "the header has no column %q and no default currency was given (--currency-col, --currency)", opts.Columns.Currency)
+		}
+		opts.Columns.Currency = ""
+	}
+	if err := ritorno.ValidateCurrency(opts.Currency); opts.Currency != "" && err != nil {
+		return nil, err
+	}
+	return &Reader{csv: c, opts: opts, index: index, row: 1, count: counted}, nil
+}
+
+// BytesRead is how far into the (possibly compressed) input the reader is, for progress.
+func (r *Reader) BytesRead() int64 { return r.count.n }
+
+// Next returns the next line. A row that cannot be read comes back as a *LineError (go
+// on reading); io.EOF ends the file.
+func (r *Reader) Next() (Line, error) {
+	rec, err := r.csv.Read()
+	r.row++
+	if err != nil {
+		if err == io.EOF {
+			return Line{}, io.EOF
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			r.row = pe.Line
+			return Line{}, &LineError{Row: pe.Line, Err: pe.Err}
+		}
+		return Line{}, err
+	}
+	row, _ := r.csv.FieldPos(0)
+	r.row = row
+	l, err := r.parse(rec)
+	if err != nil {
+		return Line{}, &LineError{Row: row, Err: err}
+	}
+	l.Row = row
+	return l, nil
+}
+
+func (r *Reader) cell(rec []string, col string) (string, error) {
+	if col == "" {
+		return "", nil
+	}
+	i := r.index[col]
+	if i >= len(rec) {
+		return "", fmt.Errorf("has %d fields, no %q", len(rec), col)
+	}
+	return strings.TrimSpace(rec[i]), nil
+}
+
+func (r *Reader) parse(rec []string) (Line, error) {
+	c := r.opts.Columns
+	var l Line
+	var err error
+	var qty, price, date, currency string
+	for _, f := range []struct {
+		col string
+		dst *string
+	}{{c.Customer, &l.CustomerID}, {c.Order, &l.OrderID}, {c.Product, &l.ProductID}, {c.Description, &l.Description},
+		{c.Quantity, &qty}, {c.Price, &price}, {c.Date, &date}, {c.Currency, &currency}} {
+		if *f.dst, err = r.cell(rec, f.col); err != nil {
+			return Line{}, err
+		}
+	}
+	if l.OrderID == "" {
+		return Line{}, fmt.Errorf("no order id in %q", c.Order)
+	}
+	if r.opts.CancellationPrefix != "" && strings.HasPrefix(l.OrderID, r.opts.CancellationPrefix) {
+		return Line{}, ErrCancellation
+	}
+	if l.ProductID == "" {
+		return Line{}, fmt.Errorf("no product id in %q", c.Product)
+	}
+	if l.Quantity, err = strconv.ParseInt(qty, 10, 64); err != nil {
+		return Line{}, fmt.Errorf("quantity %q is not a whole number", qty)
+	}
+	if l.Quantity <= 0 {
+		return Line{}, fmt.Errorf("quantity %d is not positive (returns and adjustments are not purchases)", l.Quantity)
+	}
+	if currency == "" {
+		currency = r.opts.Currency
+	}
+	if l.UnitPrice, err = ritorno.ParseMoney(price, strings.ToUpper(currency)); err != nil {
+		return Line{}, fmt.Errorf("unit price %q: %s", price, ritorno.ErrorMessage(err))
+	}
+	if l.UnitPrice.Amount < 0 {
+		return Line{}, fmt.Errorf("unit price %q is negative", price)
+	}
+	if l.Date, err = time.ParseInLocation(r.opts.DateLayout, date, r.opts.Location); err != nil {
+		return Line{}, fmt.Errorf("date %q does not match the layout %q", date, r.opts.DateLayout)
+	}
+	// Data sets export integer ids as floats ("17850.0").
+	l.CustomerID = strings.TrimSuffix(l.CustomerID, ".0")
+	return l, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ID maps a file's identifier to a platform id: a positive integer is itself, anything
+// else (e.g. "85123A") a stable 63-bit hash of its text, so that the same text gives the
+// same id in every import, evaluation and fit.
+func ID(s string) int64 {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n
+	}
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return int64(h.Sum64()>>1) | 1<<62 // above any plausible numeric id, never 0
+}
