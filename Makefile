@@ -25,7 +25,8 @@ test-sqlite:
 	$(GO) test -race -count=1 $(PKGS)
 
 ## fuzz-smoke: each fuzz target for a few seconds (their seed corpora also run in test-go)
-## fuzz: the same targets for FUZZTIME each (default 2m)
+## fuzz: the same targets for FUZZTIME each (default 2m). A run fails only on a finding: Go 1.26
+## can end a clean run with "context deadline exceeded" at -fuzztime (fixed in Go 1.27)
 FUZZ_TARGETS := shopify:FuzzVerifyWebhook shopify:FuzzDecodeOrder shopify:FuzzDecodeProduct \
 	woocommerce:FuzzVerifyWebhook woocommerce:FuzzDecodeOrder woocommerce:FuzzDecodeProduct
 FUZZTIME ?= 2m
@@ -38,8 +39,11 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz ./$$pkg $$fn for $(FUZZTIME)"; \
 		log=$$(mktemp); \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >$$log 2>&1 || \
-			{ cat $$log; rm -f $$log; echo "fuzz: a failing input was saved under ./$$pkg/testdata/fuzz/$$fn"; exit 1; }; \
+		if ! $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg >$$log 2>&1; then \
+			if grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+				echo "fuzz: $$fn stopped with Go 1.26's deadline race at -fuzztime (go.dev/issue/75804); no failing input, not a finding"; \
+			else cat $$log; rm -f $$log; echo "fuzz: a failing input was saved under ./$$pkg/testdata/fuzz/$$fn"; exit 1; fi; \
+		fi; \
 		rm -f $$log; \
 	done
 
