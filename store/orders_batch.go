@@ -148,13 +148,20 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 		winner[o.PlatformID] = i
 	}
 	now := db.now()
+	// Each winning order is converted once; its children wait for the upsert's verdict.
+	type children struct {
+		lines       []lineItemRow
+		refunds     []refundRow
+		refundLines []refundLineItemRow
+	}
 	rows := make([]orderRow, len(orders))
+	kids := make([]children, len(orders))
 	var guestHashes []string
 	for i, o := range orders {
 		if winner[o.PlatformID] != i {
 			continue
 		}
-		rows[i], _, _, _ = orderToRows(shopID, o)
+		rows[i], kids[i].lines, kids[i].refunds, kids[i].refundLines = orderToRows(shopID, o)
 		rows[i].CreatedAt, rows[i].UpdatedAt = now, now
 		if rows[i].BuyerKind == string(ritorno.BuyerGuest) && rows[i].EmailHash != "" {
 			guestHashes = append(guestHashes, rows[i].EmailHash)
@@ -211,10 +218,9 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 					refundsReplaced = append(refundsReplaced, o.PlatformID)
 				}
 			}
-			_, l, r, rl := orderToRows(shopID, o)
-			lines = append(lines, l...)
+			lines = append(lines, kids[i].lines...)
 			if o.RefundsComplete {
-				refunds, refundLines = append(refunds, r...), append(refundLines, rl...)
+				refunds, refundLines = append(refunds, kids[i].refunds...), append(refundLines, kids[i].refundLines...)
 			}
 		}
 		// Refund lines go with their refunds (ON DELETE CASCADE; foreign keys are on in

@@ -89,14 +89,12 @@ type Reader struct {
 	opts  Options
 	index map[string]int // column name → position
 	row   int
-	count *countingReader
 }
 
 // NewReader reads the header and checks that every needed column is there. A gzip
 // stream is unpacked on the fly.
 func NewReader(r io.Reader, opts Options) (*Reader, error) {
-	counted := &countingReader{r: r}
-	br := bufio.NewReaderSize(counted, 1<<16)
+	br := bufio.NewReaderSize(r, 1<<16)
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
@@ -140,11 +138,8 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err := ritorno.ValidateCurrency(opts.Currency); opts.Currency != "" && err != nil {
 		return nil, err
 	}
-	return &Reader{csv: c, opts: opts, index: index, row: 1, count: counted}, nil
+	return &Reader{csv: c, opts: opts, index: index, row: 1}, nil
 }
-
-// BytesRead is how far into the (possibly compressed) input the reader is, for progress.
-func (r *Reader) BytesRead() int64 { return r.count.n }
 
 // Next returns the next line. A row that cannot be read comes back as a *LineError (go
 // on reading); io.EOF ends the file.
@@ -227,17 +222,6 @@ func (r *Reader) parse(rec []string) (Line, error) {
 	// Data sets export integer ids as floats ("17850.0").
 	l.CustomerID = strings.TrimSuffix(l.CustomerID, ".0")
 	return l, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // ID maps a file's identifier to a platform id: a positive integer is itself, anything

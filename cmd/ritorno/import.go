@@ -170,15 +170,17 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	prog := newProgress(stderr, info.Size())
 	start := time.Now()
 
-	br := bufio.NewReaderSize(f, 1<<16)
+	// Progress is the share of the file read (compressed bytes for a gzip file).
+	counted := &countingReader{r: f}
+	br := bufio.NewReaderSize(counted, 1<<16)
 	first, _ := br.Peek(512)
 	switch {
 	case bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n\ufeff"), []byte("[")):
 		sum.Format = "woocommerce-orders-json"
-		err = importWooJSON(ctx, br, im, sum, prog)
+		err = importWooJSON(ctx, br, counted, im, sum, prog)
 	default:
 		sum.Format = "transactions-csv"
-		err = importCSV(ctx, br, opts, im, sum, prog)
+		err = importCSV(ctx, br, counted, opts, im, sum, prog)
 	}
 	if err == nil {
 		err = im.Flush(ctx)
@@ -196,7 +198,7 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	return writeJSON(stdout, sum)
 }
 
-func importCSV(ctx context.Context, r io.Reader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
+func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
 	rd, err := transactions.NewReader(r, opts)
 	if err != nil {
 		return err
@@ -239,16 +241,15 @@ func importCSV(ctx context.Context, r io.Reader, opts transactions.Options, im *
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			prog.update(rd.BytesRead(), sum.Lines, im.Counts())
+			prog.update(counted.n, sum.Lines, im.Counts())
 		}
 	}
 	return group.Flush()
 }
 
 // importWooJSON streams a JSON array of WooCommerce REST orders, one element at a time.
-func importWooJSON(ctx context.Context, r io.Reader, im *history.Importer, sum *importSummary, prog *progress) error {
-	counted := &countingReader{r: r}
-	dec := json.NewDecoder(counted)
+func importWooJSON(ctx context.Context, r io.Reader, counted *countingReader, im *history.Importer, sum *importSummary, prog *progress) error {
+	dec := json.NewDecoder(r)
 	if _, err := dec.Token(); err != nil {
 		return ritorno.Errorf(ritorno.EINVALID, "not a JSON array: %v", err)
 	}
@@ -276,6 +277,7 @@ func importWooJSON(ctx context.Context, r io.Reader, im *history.Importer, sum *
 	return nil
 }
 
+// countingReader counts the bytes read through it, for progress.
 type countingReader struct {
 	r io.Reader
 	n int64
