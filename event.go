@@ -18,8 +18,11 @@ const (
 	EventCustomerRedact   EventKind = "customer_redact"
 	EventDataRequest      EventKind = "data_request"
 	EventShopRedact       EventKind = "shop_redact"
-	// EventNone: a known topic that changes nothing Ritorno keeps (e.g. a bulk operation
-	// finishing before backfill exists, or a variation save without its product).
+	// EventExportFinished: a platform export that a backfill waits for has finished
+	// (Shopify's bulk_operations/finish). It changes no history; it wakes the backfill.
+	EventExportFinished EventKind = "export_finished"
+	// EventNone: a known topic that changes nothing Ritorno keeps (e.g. a variation save
+	// without its product).
 	EventNone EventKind = "none"
 )
 
@@ -36,6 +39,8 @@ type Event struct {
 	DeletedID int64
 	// At is when the platform says the event happened (deletions, uninstall); zero if unknown.
 	At time.Time
+	// ExportID names the finished export (EventExportFinished).
+	ExportID string
 	// Redact and DataRequest carry the compliance requests.
 	Redact      CustomerRedact
 	DataRequest DataRequest

@@ -41,6 +41,8 @@ type Applier struct {
 	// shop/redact comes 48 hours after the uninstall).
 	mu    sync.Mutex
 	shops map[int64]cachedShop
+
+	exportFinished func(shopID int64) // see WhenExportFinishes
 }
 
 type cachedShop struct {
@@ -203,6 +205,11 @@ func (a *Applier) forgetShop(id int64) {
 	a.mu.Unlock()
 }
 
+// WhenExportFinishes registers fn to be called with the shop's id when a delivery says a
+// platform export of the shop finished (a backfill waits for it). Call it before
+// processing starts.
+func (a *Applier) WhenExportFinishes(fn func(shopID int64)) { a.exportFinished = fn }
+
 // Apply applies one decoded event to the shop's histories.
 func (a *Applier) Apply(ctx context.Context, shop ritorno.Shop, ev ritorno.Event) error {
 	changed, err := a.apply(ctx, a.store, shop, ev)
@@ -242,6 +249,10 @@ func (a *Applier) apply(ctx context.Context, s Store, shop ritorno.Shop, ev rito
 		return shop.ID, s.RedactShop(ctx, shop.ID)
 	case ritorno.EventDataRequest:
 		err = s.RecordDataRequest(ctx, shop.ID, ev.DataRequest)
+	case ritorno.EventExportFinished:
+		if wake := a.exportFinished; wake != nil {
+			wake(shop.ID)
+		}
 	case ritorno.EventNone:
 	default:
 		err = ritorno.Errorf(ritorno.EINVALID, "event kind %q cannot be applied", ev.Kind)

@@ -26,8 +26,8 @@ var topics = map[string]ritorno.EventKind{
 	"customers/redact":       ritorno.EventCustomerRedact,
 	"customers/data_request": ritorno.EventDataRequest,
 	"shop/redact":            ritorno.EventShopRedact,
-	// Backfill (bulk operations) comes with the install issue; until then nothing to do.
-	"bulk_operations/finish": ritorno.EventNone,
+	// A backfill's bulk export finished: wakes the backfill waiting for it.
+	"bulk_operations/finish": ritorno.EventExportFinished,
 }
 
 // Topics lists the webhook topics the adapter decodes.
@@ -77,6 +77,12 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 		ev.DeletedID, err = DecodeDeletion(body)
 	case ritorno.EventShopUninstalled:
 		ev.At = time.Now().UTC()
+	case ritorno.EventExportFinished:
+		var p struct {
+			ID string `json:"admin_graphql_api_id"`
+		}
+		err = payload.Decode(body, &p, topic)
+		ev.ExportID = p.ID
 	case ritorno.EventCustomerRedact, ritorno.EventDataRequest, ritorno.EventShopRedact:
 		var p compliancePayload
 		if err = payload.Decode(body, &p, topic); err != nil {

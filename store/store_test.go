@@ -207,6 +207,9 @@ func TestDeleteShopRemovesEverything(t *testing.T) {
 			if _, err := db.UpsertOrder(ctx, s.ID, sampleOrder(1001, 42)); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := db.StartBackfill(ctx, s.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.DeleteShop(ctx, a.ID); err != nil {
 			t.Fatal(err)

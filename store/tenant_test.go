@@ -197,6 +197,52 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B lists A's data requests: %+v, %v", list, err)
 		}
 	},
+	"UpsertCustomers": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		c := sampleCustomer(42)
+		c.FirstName = "Mallory"
+		c.PlatformUpdatedAt = c.PlatformUpdatedAt.AddDate(1, 0, 0)
+		if w, err := db.UpsertCustomers(ctx, b.ID, []ritorno.Customer{c}); err != nil || w[0] != ritorno.WriteInserted {
+			t.Fatalf("B's upsert of its own customer 42 = %v, %v; A's must not count as existing", w, err)
+		}
+	},
+	"UpsertProducts": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		p := sampleProduct(7)
+		p.Title = "Counterfeit"
+		p.PlatformUpdatedAt = p.PlatformUpdatedAt.AddDate(1, 0, 0)
+		if w, err := db.UpsertProducts(ctx, b.ID, []ritorno.Product{p}); err != nil || w[0] != ritorno.WriteInserted {
+			t.Fatalf("B's upsert of its own product 7 = %v, %v", w, err)
+		}
+	},
+	"ReinstallShop": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if got, err := db.ReinstallShop(ctx, b.ID, t0); err != nil || got.ID != b.ID {
+			t.Fatalf("ReinstallShop(b) = %+v, %v", got, err)
+		}
+	},
+	"StartBackfill": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if got, err := db.StartBackfill(ctx, b.ID); err != nil || got.ShopID != b.ID {
+			t.Fatalf("StartBackfill(b) = %+v, %v", got, err)
+		}
+	},
+	"Backfill": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.Backfill(ctx, b.ID); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's backfill: %v", err)
+		}
+	},
+	"RenewBackfill": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if err := db.RenewBackfill(ctx, b.ID, "", t0); ritorno.ErrorCode(err) != ritorno.ECONFLICT {
+			t.Fatalf("B renews a lease it does not hold: %v", err)
+		}
+	},
+	"SaveBackfill": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if err := db.SaveBackfill(ctx, "", ritorno.Backfill{ShopID: b.ID, Status: ritorno.BackfillDone, Done: 99}); ritorno.ErrorCode(err) != ritorno.ECONFLICT {
+			t.Fatalf("B saves a backfill it does not hold: %v", err)
+		}
+	},
+	"ReleaseBackfill": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if err := db.ReleaseBackfill(ctx, "", ritorno.Backfill{ShopID: b.ID, Status: ritorno.BackfillFailed}); ritorno.ErrorCode(err) != ritorno.ECONFLICT {
+			t.Fatalf("B releases a backfill it does not hold: %v", err)
+		}
+	},
 	"MarkDataRequestExported": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if err := db.MarkDataRequestExported(ctx, b.ID, 1); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 			t.Fatalf("B marks A's request: %v", err)
@@ -227,6 +273,9 @@ var notShopScoped = map[string]string{
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",
 	"InsertCeiling":    "benchmark scratch table, no shop data",
+	// Backfill workers lease due backfills of any installed shop; what they then write is
+	// scoped (SaveBackfill and the upserts have cases above).
+	"ClaimBackfill": "backfill queue: workers claim any shop's due backfill",
 }
 
 func TestTenantCasesCoverEveryMethod(t *testing.T) {
@@ -279,6 +328,9 @@ func TestTenantIsolation(t *testing.T) {
 				if err := db.RecordDataRequest(ctx, a.ID, ritorno.DataRequest{RequestID: 1, CustomerPlatformID: 42}); err != nil {
 					t.Fatal(err)
 				}
+				if _, err := db.StartBackfill(ctx, a.ID); err != nil {
+					t.Fatal(err)
+				}
 				before := snapshot(t, ctx, db, a)
 				tenantCases[name](t, ctx, db, a, b)
 				if after := snapshot(t, ctx, db, a); !reflect.DeepEqual(before, after) {
@@ -296,6 +348,7 @@ type shopSnapshot struct {
 	Products  []ritorno.Product
 	Orders    []ritorno.Order
 	Requests  []ritorno.DataRequest
+	Backfill  ritorno.Backfill
 }
 
 func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop) shopSnapshot {
@@ -318,6 +371,9 @@ func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop
 		t.Fatal(err)
 	}
 	if s.Requests, err = db.DataRequests(ctx, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.Backfill, err = db.Backfill(ctx, shop.ID); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ritorno/ritorno"
+)
+
+// backfillRow mirrors migrations/*/0004_backfills.sql.
+type backfillRow struct {
+	ShopID        int64 `gorm:"primaryKey;autoIncrement:false"`
+	Status        string
+	Step          string
+	ResumeCursor  string
+	Done          int64
+	StepDone      int64
+	StepTotal     int64
+	Inserted      int64
+	Updated       int64
+	Unchanged     int64
+	OrdersFrom    sql.NullTime
+	OrdersTo      sql.NullTime
+	LimitNote     string
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	LeaseOwner    string
+	LockedUntil   sql.NullTime
+	StartedAt     time.Time
+	UpdatedAt     time.Time
+	FinishedAt    sql.NullTime
+}
+
+func (backfillRow) TableName() string { return "backfills" }
+
+func backfillFromRow(r backfillRow) ritorno.Backfill {
+	return ritorno.Backfill{
+		ShopID: r.ShopID, Status: ritorno.BackfillStatus(r.Status), Step: r.Step, Cursor: r.ResumeCursor,
+		Done: r.Done, StepDone: r.StepDone, StepTotal: r.StepTotal,
+		Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
+		OrdersFrom: fromNullTime(r.OrdersFrom), OrdersTo: fromNullTime(r.OrdersTo), Limit: r.LimitNote,
+		Attempts: r.Attempts, Error: r.LastError, NextAttemptAt: r.NextAttemptAt.UTC(),
+		StartedAt: r.StartedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), FinishedAt: fromNullTime(r.FinishedAt),
+	}
+}
+
+// progressColumns are what SaveBackfill writes: everything but the key, the lease and
+// the start time.
+func progressColumns(b ritorno.Backfill, now time.Time) map[string]any {
+	return map[string]any{
+		"status": string(b.Status), "step": b.Step, "resume_cursor": b.Cursor,
+		"done": b.Done, "step_done": b.StepDone, "step_total": b.StepTotal,
+		"inserted": b.Inserted, "updated": b.Updated, "unchanged": b.Unchanged,
+		"orders_from": nullTime(b.OrdersFrom), "orders_to": nullTime(b.OrdersTo), "limit_note": b.Limit,
+		"attempts": b.Attempts, "last_error": b.Error, "next_attempt_at": b.NextAttemptAt.UTC().Truncate(time.Microsecond),
+		"finished_at": nullTime(b.FinishedAt), "updated_at": now,
+	}
+}
+
+// StartBackfill schedules the import of the shop's past, now. A backfill that is pending
+// or running is returned as it is; a finished or failed one starts over from the first
+// step (upserts are idempotent, so a repeated import only refreshes what is stored).
+func (db *DB) StartBackfill(ctx context.Context, shopID int64) (ritorno.Backfill, error) {
+	now := db.now()
+	var out backfillRow
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		var row backfillRow
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("shop_id = ?", shopID).Take(&row).Error
+		switch {
+		case err == nil && (row.Status == string(ritorno.BackfillPending) || row.Status == string(ritorno.BackfillRunning)):
+			out = row
+			return nil
+		case err == nil:
+			out = backfillRow{ShopID: shopID, Status: string(ritorno.BackfillPending), NextAttemptAt: now, StartedAt: now, UpdatedAt: now}
+			return tx.Select("*").Save(&out).Error
+		case err == gorm.ErrRecordNotFound:
+			if err := tx.Where("id = ?", shopID).Take(&shopRow{}).Error; err != nil {
+				return err
+			}
+			out = backfillRow{ShopID: shopID, Status: string(ritorno.BackfillPending), NextAttemptAt: now, StartedAt: now, UpdatedAt: now}
+			return tx.Create(&out).Error
+		default:
+			return err
+		}
+	})
+	if err != nil {
+		return ritorno.Backfill{}, translate(err, "backfill")
+	}
+	return backfillFromRow(out), nil
+}
+
+// Backfill returns the shop's backfill; ENOTFOUND when none was ever started.
+func (db *DB) Backfill(ctx context.Context, shopID int64) (ritorno.Backfill, error) {
+	var row backfillRow
+	err := db.scoped(ctx, shopID, &backfillRow{}).Take(&row).Error
+	return backfillFromRow(row), translate(err, "backfill")
+}
+
+// ClaimBackfill leases one due, unfinished backfill of an installed shop to owner until
+// until, and reports whether there was one. A lease that expired (its process died) can
+// be claimed again, which is how a crashed backfill resumes.
+func (db *DB) ClaimBackfill(ctx context.Context, owner string, until time.Time) (ritorno.Backfill, bool, error) {
+	now := db.now()
+	for attempt := 0; attempt < 3; attempt++ {
+		var candidate backfillRow
+		err := db.gorm.WithContext(ctx).
+			Where("status IN ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)",
+				[]string{string(ritorno.BackfillPending), string(ritorno.BackfillRunning)}, now, now).
+			Where("shop_id IN (?)", db.gorm.Model(&shopRow{}).Select("id").Where("status = ?", string(ritorno.ShopInstalled))).
+			Order("next_attempt_at").Take(&candidate).Error
+		if err == gorm.ErrRecordNotFound {
+			return ritorno.Backfill{}, false, nil
+		}
+		if err != nil {
+			return ritorno.Backfill{}, false, translate(err, "backfill")
+		}
+		// The condition repeats the lease test, so of two claimers only one wins.
+		res := db.gorm.WithContext(ctx).Model(&backfillRow{}).
+			Where("shop_id = ? AND (locked_until IS NULL OR locked_until < ?)", candidate.ShopID, now).
+			Updates(map[string]any{"lease_owner": owner, "locked_until": nullTime(until), "status": string(ritorno.BackfillRunning), "updated_at": now})
+		if res.Error != nil {
+			return ritorno.Backfill{}, false, translate(res.Error, "backfill")
+		}
+		if res.RowsAffected == 1 {
+			candidate.Status = string(ritorno.BackfillRunning)
+			return backfillFromRow(candidate), true, nil
+		}
+	}
+	return ritorno.Backfill{}, false, nil
+}
+
+// RenewBackfill extends owner's lease; ECONFLICT when owner no longer holds it.
+func (db *DB) RenewBackfill(ctx context.Context, shopID int64, owner string, until time.Time) error {
+	return db.leased(ctx, shopID, owner, map[string]any{"locked_until": nullTime(until)})
+}
+
+// SaveBackfill writes the backfill's progress while owner holds its lease (ECONFLICT
+// otherwise: another process took it over and its progress must not be overwritten).
+func (db *DB) SaveBackfill(ctx context.Context, owner string, b ritorno.Backfill) error {
+	return db.leased(ctx, b.ShopID, owner, progressColumns(b, db.now()))
+}
+
+// ReleaseBackfill saves the backfill's progress and gives up owner's lease, so that it
+// runs again at its NextAttemptAt in whichever process claims it (or never, once done or
+// failed).
+func (db *DB) ReleaseBackfill(ctx context.Context, owner string, b ritorno.Backfill) error {
+	cols := progressColumns(b, db.now())
+	cols["lease_owner"], cols["locked_until"] = "", nil
+	return db.leased(ctx, b.ShopID, owner, cols)
+}
+
+func (db *DB) leased(ctx context.Context, shopID int64, owner string, cols map[string]any) error {
+	var res *gorm.DB
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		res = tx.Model(&backfillRow{}).Scopes(shopScope(shopID)).Where("lease_owner = ?", owner).Updates(cols)
+		return res.Error
+	})
+	if err != nil {
+		return translate(err, "backfill")
+	}
+	if res.RowsAffected == 0 {
+		return ritorno.Errorf(ritorno.ECONFLICT, "the backfill of shop %d is leased to another process", shopID)
+	}
+	return nil
+}
+
+// UpsertCustomers stores customers as UpsertCustomer does, one by one in one transaction,
+// and reports for each whether it was new, replaced an older version, or was older.
+func (db *DB) UpsertCustomers(ctx context.Context, shopID int64, customers []ritorno.Customer) ([]ritorno.Write, error) {
+	ids := make([]int64, len(customers))
+	for i, c := range customers {
+		ids[i] = c.PlatformID
+	}
+	return db.upsertEach(ctx, shopID, &customerRow{}, ids, func(db *DB, i int) (bool, error) {
+		return db.UpsertCustomer(ctx, shopID, customers[i])
+	})
+}
+
+// UpsertProducts stores products with their variants as UpsertProduct does, in one
+// transaction, and reports what each write did.
+func (db *DB) UpsertProducts(ctx context.Context, shopID int64, products []ritorno.Product) ([]ritorno.Write, error) {
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		ids[i] = p.PlatformID
+	}
+	return db.upsertEach(ctx, shopID, &productRow{}, ids, func(db *DB, i int) (bool, error) {
+		return db.UpsertProduct(ctx, shopID, products[i])
+	})
+}
+
+// upsertEach runs one upsert per id inside one transaction; which ids existed before is
+// read once, so that an applied write can be told apart as an insert or an update.
+func (db *DB) upsertEach(ctx context.Context, shopID int64, model any, ids []int64, upsert func(db *DB, i int) (bool, error)) ([]ritorno.Write, error) {
+	out := make([]ritorno.Write, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := db.InTransaction(ctx, func(tx *DB) error {
+		existed := map[int64]bool{}
+		for _, chunk := range chunks(ids, 1, db.paramLimit()-1) {
+			var found []int64
+			if err := tx.scoped(ctx, shopID, model).Where("platform_id IN ?", chunk).Pluck("platform_id", &found).Error; err != nil {
+				return translate(err, "existing rows")
+			}
+			for _, id := range found {
+				existed[id] = true
+			}
+		}
+		for i, id := range ids {
+			applied, err := upsert(tx, i)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !applied:
+				out[i] = ritorno.WriteUnchanged
+			case existed[id]:
+				out[i] = ritorno.WriteUpdated
+			default:
+				out[i] = ritorno.WriteInserted
+				existed[id] = true // a repeated id in the same batch is an update
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReinstallShop marks a shop installed again (after an uninstall, or a redaction that
+// left only its tombstone). Its credentials are set apart, by SetCredentials.
+func (db *DB) ReinstallShop(ctx context.Context, shopID int64, at time.Time) (ritorno.Shop, error) {
+	var row shopRow
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&shopRow{}).Where("id = ?", shopID).Updates(map[string]any{
+			"status": string(ritorno.ShopInstalled), "installed_at": nullTime(at), "uninstalled_at": nil, "updated_at": db.now(),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return gorm.ErrRecordNotFound
+		}
+		return tx.Where("id = ?", shopID).Take(&row).Error
+	})
+	if err != nil {
+		return ritorno.Shop{}, translate(err, "shop")
+	}
+	return shopFromRow(row), nil
+}
