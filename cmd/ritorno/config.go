@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +25,9 @@ type Config struct {
 	ShopifyAPIKey     string        // SHOPIFY_API_KEY
 	ShopifyAPISecret  string        // SHOPIFY_API_SECRET
 	ShopifyPrevSecret string        // SHOPIFY_API_SECRET_PREVIOUS (rotation window)
+	ShopifyScopes     string        // SHOPIFY_SCOPES
+	ShopifyAPIVersion string        // SHOPIFY_API_VERSION
+	WooAllowHTTP      bool          // RITORNO_WOOCOMMERCE_ALLOW_HTTP
 	EncryptionKey     []byte        // RITORNO_ENCRYPTION_KEY, or the key file in DataDir
 	encryptionKeyFrom string        // where the key came from, for the start-up log
 	LogLevel          slog.Level    // RITORNO_LOG_LEVEL
@@ -44,12 +50,18 @@ var envVars = []envVar{
 	{"SHOPIFY_API_KEY", "", "Shopify app client id", false},
 	{"SHOPIFY_API_SECRET", "", "Shopify app client secret (signs webhooks and session tokens)", true},
 	{"SHOPIFY_API_SECRET_PREVIOUS", "", "previous client secret, accepted during a rotation", true},
+	{"SHOPIFY_SCOPES", defaultShopifyScopes, "scopes the authorization-code install asks for (as in shopify.app.toml)", false},
+	{"SHOPIFY_API_VERSION", "2026-07", "Admin GraphQL API version (as webhooks.api_version in shopify.app.toml)", false},
+	{"RITORNO_WOOCOMMERCE_ALLOW_HTTP", "false", "accept plain http WooCommerce stores (local test stores only: REST keys travel in clear)", false},
 	{"RITORNO_ENCRYPTION_KEY", "", "32-byte key (64 hex digits or base64) sealing stored credentials; required with PostgreSQL", true},
 	{"RITORNO_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"RITORNO_MIGRATE_ON_START", "true", "apply pending migrations when serve starts", false},
 	{"RITORNO_SHUTDOWN_TIMEOUT", "25s", "how long a stop waits for in-flight requests and work", false},
 	{"RITORNO_MAX_BODY_BYTES", "5242880", "largest request body accepted", false},
 }
+
+// defaultShopifyScopes are the scopes shopify.app.toml declares (a test keeps them equal).
+const defaultShopifyScopes = "read_orders,read_customers,read_products,read_inventory,write_discounts,write_app_proxy"
 
 // configError is bad configuration: reported in one line, exit status 2.
 type configError struct{ msg string }
@@ -82,6 +94,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ShopifyAPIKey:     get("SHOPIFY_API_KEY"),
 		ShopifyAPISecret:  get("SHOPIFY_API_SECRET"),
 		ShopifyPrevSecret: get("SHOPIFY_API_SECRET_PREVIOUS"),
+		ShopifyScopes:     get("SHOPIFY_SCOPES"),
+		ShopifyAPIVersion: get("SHOPIFY_API_VERSION"),
+	}
+	if !shopifyAPIVersion.MatchString(cfg.ShopifyAPIVersion) {
+		return Config{}, configErrorf("SHOPIFY_API_VERSION %q is not a release like 2026-07", cfg.ShopifyAPIVersion)
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return Config{}, configErrorf("RITORNO_ADDR %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", cfg.Addr)
@@ -105,6 +122,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, configErrorf("RITORNO_MIGRATE_ON_START %q is not true or false", get("RITORNO_MIGRATE_ON_START"))
 	}
 	cfg.MigrateOnStart = migrate
+	if cfg.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
+		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
+	}
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || cfg.ShutdownTimeout <= 0 {
 		return Config{}, configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
 	}
@@ -121,6 +141,18 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, configErrorf("RITORNO_ENCRYPTION_KEY is required with PostgreSQL (generate one with: openssl rand -hex 32)")
 	}
 	return cfg, nil
+}
+
+// shopifyAPIVersion is a quarterly release or "unstable".
+var shopifyAPIVersion = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
+
+// stateKey signs OAuth state cookies and WooCommerce connect tokens. It is derived from
+// the encryption key, so there is no second secret to manage, and is not the key itself,
+// so that a signature never exposes what seals the credentials.
+func (c Config) stateKey() []byte {
+	mac := hmac.New(sha256.New, c.EncryptionKey)
+	mac.Write([]byte("ritorno/app-state/v1"))
+	return mac.Sum(nil)
 }
 
 // embedded reports whether the database is the embedded SQLite file.
@@ -171,6 +203,9 @@ func (c Config) logAttrs() []any {
 		"shopify_api_key", c.ShopifyAPIKey,
 		"shopify_api_secret", mask(c.ShopifyAPISecret),
 		"shopify_api_secret_previous", mask(c.ShopifyPrevSecret),
+		"shopify_scopes", c.ShopifyScopes,
+		"shopify_api_version", c.ShopifyAPIVersion,
+		"woocommerce_allow_http", c.WooAllowHTTP,
 		"encryption_key", c.encryptionKeyFrom,
 		"log_level", c.LogLevel.String(),
 		"migrate_on_start", c.MigrateOnStart,

@@ -95,6 +95,15 @@ func TestShopifyAppTOMLIsValid(t *testing.T) {
 	if !regexp.MustCompile(`^\d{4}-(01|04|07|10)$`).MatchString(cfg.Webhooks.APIVersion) {
 		t.Errorf("webhooks api_version %q is not a quarterly release like 2026-07", cfg.Webhooks.APIVersion)
 	}
+	// The server's defaults must ask for what the app declares.
+	defaults, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if defaults.ShopifyScopes != cfg.AccessScopes.Scopes || defaults.ShopifyAPIVersion != cfg.Webhooks.APIVersion {
+		t.Errorf("SHOPIFY_SCOPES default %q and SHOPIFY_API_VERSION default %q differ from shopify.app.toml's %q and %q",
+			defaults.ShopifyScopes, defaults.ShopifyAPIVersion, cfg.AccessScopes.Scopes, cfg.Webhooks.APIVersion)
+	}
 	seen := map[string]bool{}
 	var compliance []string
 	for _, s := range cfg.Webhooks.Subscriptions {

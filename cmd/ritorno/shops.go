@@ -23,17 +23,20 @@ const shopsUsage = `Usage:
                     --webhook-secret SECRET [--allow-http]
   ritorno shops list [--json]
   ritorno shops show DOMAIN|URL|ID [--json]
+  ritorno shops backfill DOMAIN|URL|ID
   ritorno shops remove DOMAIN|URL|ID --yes
 
 Connects a store without the install flow (a Shopify custom app's Admin API token, or
 WooCommerce REST keys), lists and inspects connected shops, or removes a shop with all of
-its data. Secrets are stored encrypted and never printed. A secret flag given as "-" is read
+its data. Adding a shop schedules the import of its past (products, customers, orders),
+which the server (ritorno serve) runs; show prints its progress, and backfill starts it
+again. Secrets are stored encrypted and never printed. A secret flag given as "-" is read
 from standard input (one line), which keeps it out of the shell history.
 `
 
 func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("shops needs a subcommand: add, list, show or remove")
+		return usageErrorf("shops needs a subcommand: add, list, show, backfill or remove")
 	}
 	sub, rest := args[0], args[1:]
 	if sub == "-h" || sub == "--help" || sub == "help" {
@@ -41,10 +44,10 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 		return nil
 	}
 	run, ok := map[string]func(context.Context, *store.DB, Config, []string, io.Reader, io.Writer) error{
-		"add": shopsAdd, "list": shopsList, "show": shopsShow, "remove": shopsRemove,
+		"add": shopsAdd, "list": shopsList, "show": shopsShow, "remove": shopsRemove, "backfill": shopsBackfill,
 	}[sub]
 	if !ok {
-		return usageErrorf("unknown shops subcommand %q (add, list, show, remove)", sub)
+		return usageErrorf("unknown shops subcommand %q (add, list, show, backfill, remove)", sub)
 	}
 	// Parse flags before touching the database so that --help and typos need no database.
 	if wantsHelp(rest) {
@@ -86,6 +89,7 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 	webhookSecret := fs.String("webhook-secret", "", "WooCommerce: the secret its webhooks are signed with")
 	allowHTTP := fs.Bool("allow-http", false, "WooCommerce: accept a plain http URL (local test stores only)")
 	name := fs.String("name", "", "display name (default: the domain)")
+	noBackfill := fs.Bool("no-backfill", false, "do not import the shop's past from the platform")
 	currency := fs.String("currency", "USD", "the shop's currency, ISO 4217")
 	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome")
 	if err := fs.Parse(args); err != nil {
@@ -151,6 +155,35 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 	if created.Platform == ritorno.WooCommerce {
 		fmt.Fprintf(stdout, "webhook delivery URL: %s/webhooks/woocommerce/%s\n", cfg.AppURL, created.ConnectionKey)
 	}
+	if !*noBackfill {
+		if _, err := db.StartBackfill(ctx, created.ID); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "history import scheduled: ritorno serve runs it; follow it with ritorno shops show")
+	}
+	return nil
+}
+
+func shopsBackfill(ctx context.Context, db *store.DB, _ Config, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops backfill")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("shops backfill: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("shops backfill needs one shop: its domain, URL or id")
+	}
+	shop, err := findShop(ctx, db, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if shop.Status != ritorno.ShopInstalled {
+		return ritorno.Errorf(ritorno.ECONFLICT, "shop %s is %s: its platform would refuse the import", shop.Domain, shop.Status)
+	}
+	bf, err := db.StartBackfill(ctx, shop.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "history import of %s: %s (ritorno serve runs it)\n", shop.Domain, bf.Status)
 	return nil
 }
 
@@ -177,6 +210,50 @@ type shopView struct {
 	WebhookURL    string `json:"webhook_url,omitempty"`
 	// Credentials says which secrets are set, never their values.
 	Credentials map[string]string `json:"credentials,omitempty"`
+	Backfill    *backfillView     `json:"backfill,omitempty"`
+}
+
+// backfillView is the import of the shop's past, as show prints it.
+type backfillView struct {
+	Status        string `json:"status"`
+	Step          string `json:"step,omitempty"`
+	Done          int64  `json:"objects_done"`
+	StepDone      int64  `json:"step_done"`
+	StepTotal     int64  `json:"step_total,omitempty"`
+	Inserted      int64  `json:"inserted"`
+	Updated       int64  `json:"updated"`
+	Unchanged     int64  `json:"unchanged"`
+	OrdersFrom    string `json:"orders_from,omitempty"`
+	OrdersTo      string `json:"orders_to,omitempty"`
+	Limit         string `json:"limit,omitempty"`
+	Attempts      int    `json:"attempts,omitempty"`
+	Error         string `json:"error,omitempty"`
+	NextAttemptAt string `json:"next_attempt_at,omitempty"`
+	StartedAt     string `json:"started_at"`
+	FinishedAt    string `json:"finished_at,omitempty"`
+}
+
+func newBackfillView(b ritorno.Backfill) *backfillView {
+	v := &backfillView{Status: string(b.Status), Step: b.Step, Done: b.Done, StepDone: b.StepDone, StepTotal: b.StepTotal,
+		Inserted: b.Inserted, Updated: b.Updated, Unchanged: b.Unchanged, OrdersFrom: formatTime(b.OrdersFrom),
+		OrdersTo: formatTime(b.OrdersTo), Limit: b.Limit, Attempts: b.Attempts, Error: b.Error,
+		StartedAt: formatTime(b.StartedAt), FinishedAt: formatTime(b.FinishedAt)}
+	if b.Status == ritorno.BackfillRunning && b.Attempts > 0 {
+		v.NextAttemptAt = formatTime(b.NextAttemptAt)
+	}
+	return v
+}
+
+// progress is the backfill in one line: "running, orders 1,200/5,000 (24 %)".
+func (v *backfillView) progress() string {
+	s := v.Status
+	if v.Step != "" && v.Status != string(ritorno.BackfillDone) {
+		s += ", " + v.Step + " " + fmt.Sprint(v.StepDone)
+		if v.StepTotal > 0 {
+			s += fmt.Sprintf("/%d (%d %%)", v.StepTotal, min(100, v.StepDone*100/v.StepTotal))
+		}
+	}
+	return s + fmt.Sprintf("; %d objects: %d new, %d updated, %d unchanged", v.Done, v.Inserted, v.Updated, v.Unchanged)
 }
 
 func newShopView(s ritorno.Shop, cfg Config) shopView {
@@ -239,6 +316,11 @@ func shopsShow(ctx context.Context, db *store.DB, cfg Config, args []string, _ i
 	}
 	v := newShopView(shop, cfg)
 	v.Credentials = describeCredentials(shop.Platform, creds)
+	if bf, err := db.Backfill(ctx, shop.ID); err == nil {
+		v.Backfill = newBackfillView(bf)
+	} else if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(stdout, v)
 	}
@@ -255,6 +337,18 @@ func shopsShow(ctx context.Context, db *store.DB, cfg Config, args []string, _ i
 	for _, k := range []string{"access_token", "access_token_expires_at", "refresh_token", "scopes", "consumer_key", "consumer_secret", "webhook_secret"} {
 		if val, ok := v.Credentials[k]; ok {
 			fmt.Fprintf(tw, "%s:\t%s\n", strings.ReplaceAll(k, "_", " "), val)
+		}
+	}
+	if b := v.Backfill; b != nil {
+		rows := [][2]string{{"history import", b.progress()}, {"import started", b.StartedAt}, {"import finished", b.FinishedAt}}
+		if b.OrdersFrom != "" {
+			rows = append(rows, [2]string{"orders imported", b.OrdersFrom + " to " + b.OrdersTo})
+		}
+		rows = append(rows, [2]string{"import limit", b.Limit}, [2]string{"import error", b.Error}, [2]string{"import retry at", b.NextAttemptAt})
+		for _, row := range rows {
+			if row[1] != "" {
+				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+			}
 		}
 	}
 	return tw.Flush()
