@@ -105,20 +105,23 @@ func (db *DB) Credentials(ctx context.Context, shopID int64) (ritorno.ShopCreden
 	return db.openCredentials(row)
 }
 
-// SetCredentials replaces the shop's secrets.
+// SetCredentials replaces the shop's secrets (or sets them again after a redaction).
 func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.ShopCredentials) error {
 	row, err := db.sealCredentials(shopID, creds)
 	if err != nil {
 		return err
 	}
-	res := db.scoped(ctx, shopID, &shopCredentialsRow{}).Select("*").Omit("shop_id").Updates(&row)
-	if res.Error != nil {
-		return translate(res.Error, "shop credentials")
-	}
-	if res.RowsAffected == 0 {
-		return ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
-	}
-	return nil
+	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Scopes(shopScope(shopID)).Model(&shopCredentialsRow{}).Select("*").Omit("shop_id").Updates(&row)
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		// No row: shop/redact erased it, and the shop is being installed again.
+		if err := tx.Where("id = ?", shopID).Take(&shopRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&row).Error
+	}), "shop credentials")
 }
 
 // deleteShopData deletes every row of a shop's data, children first and explicitly: it
