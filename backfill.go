@@ -44,6 +44,9 @@ type Backfill struct {
 	Inserted  int64
 	Updated   int64
 	Unchanged int64
+	// Skipped counts platform objects that could not be read into a history (malformed or
+	// breaking a rule, e.g. an order without a currency); the rest of the import goes on.
+	Skipped int64
 	// OrdersFrom and OrdersTo bound the placed-at times of the orders imported. Limit says
 	// in words what the platform withheld (e.g. orders older than 60 days without the
 	// read_all_orders scope); empty when nothing was.
@@ -70,6 +73,8 @@ type BackfillPage struct {
 	// StepTotal the step's total when the source knows it (0 otherwise).
 	Objects   int64
 	StepTotal int64
+	// Skipped counts objects of the page that could not be decoded (see Backfill.Skipped).
+	Skipped int64
 	// Limit, when set, replaces the backfill's Limit (see Backfill.Limit).
 	Limit string
 }

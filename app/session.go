@@ -96,6 +96,7 @@ type backfillResponse struct {
 	Inserted   int64      `json:"inserted"`
 	Updated    int64      `json:"updated"`
 	Unchanged  int64      `json:"unchanged"`
+	Skipped    int64      `json:"skipped"`
 	OrdersFrom *time.Time `json:"orders_from"`
 	OrdersTo   *time.Time `json:"orders_to"`
 	Limit      string     `json:"limit"`
@@ -116,7 +117,7 @@ func shopToResponse(s ritorno.Shop, b *ritorno.Backfill) shopResponse {
 
 func backfillToResponse(b ritorno.Backfill) backfillResponse {
 	return backfillResponse{Status: string(b.Status), Step: b.Step, Done: b.Done, StepDone: b.StepDone, StepTotal: b.StepTotal,
-		Inserted: b.Inserted, Updated: b.Updated, Unchanged: b.Unchanged,
+		Inserted: b.Inserted, Updated: b.Updated, Unchanged: b.Unchanged, Skipped: b.Skipped,
 		OrdersFrom: optionalTime(b.OrdersFrom), OrdersTo: optionalTime(b.OrdersTo), Limit: b.Limit, Error: b.Error,
 		StartedAt: optionalTime(b.StartedAt), FinishedAt: optionalTime(b.FinishedAt)}
 }

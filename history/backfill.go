@@ -290,18 +290,23 @@ func (b *Backfiller) save(ctx context.Context, shopID int64, next *ritorno.Backf
 			}
 			writes = append(writes, ws...)
 		}
-		if len(p.Orders) > 0 {
-			for _, o := range p.Orders {
-				if err := o.Validate(); err != nil {
-					return err
-				}
+		next.Skipped += p.Skipped
+		// An order that breaks a rule is skipped alone; it must not fail its page forever.
+		orders := make([]ritorno.Order, 0, len(p.Orders))
+		for _, o := range p.Orders {
+			if o.Validate() != nil {
+				next.Skipped++
+				continue
 			}
-			ws, err := w.UpsertOrders(ctx, shopID, p.Orders)
+			orders = append(orders, o)
+		}
+		if len(orders) > 0 {
+			ws, err := w.UpsertOrders(ctx, shopID, orders)
 			if err != nil {
 				return err
 			}
 			writes = append(writes, ws...)
-			for _, o := range p.Orders {
+			for _, o := range orders {
 				at := o.PlacedAt()
 				if at.IsZero() {
 					continue

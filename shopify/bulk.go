@@ -23,7 +23,9 @@ import (
 // connections, nested at most two deep, each read through edges { node { … } }, each
 // parent node selecting id; no connection inside a list field.
 
-// BulkProductsQuery exports products with their variants.
+// BulkProductsQuery exports products with their variants. Variants select what
+// DecodeProduct reads from webhooks: position, compare-at price and whether stock is
+// tracked (inventoryItem.tracked, REST's inventory_management).
 const BulkProductsQuery = `{
   products {
     edges {
@@ -45,9 +47,12 @@ const BulkProductsQuery = `{
               id
               title
               sku
+              position
               price
+              compareAtPrice
               inventoryQuantity
               inventoryPolicy
+              inventoryItem { tracked }
               availableForSale
             }
           }
@@ -79,8 +84,9 @@ const BulkCustomersQuery = `{
 // BulkOrdersQuery exports orders with their line items and refund headers. Amounts are
 // read in shop money. Refund line items are not in it: Order.refunds is a list, and a
 // bulk query may not hold a connection (refundLineItems) inside a list; fetch them per
-// refunded order with OrderRefundsQuery. Without the read_all_orders scope Shopify
-// returns only the last 60 days of orders.
+// refunded order with OrderRefundsQuery. The customer's address is read for orders
+// without one of their own, as webhooks do; Refund.processedAt needs API 2026-01.
+// Without the read_all_orders scope Shopify returns only the last 60 days of orders.
 const BulkOrdersQuery = `{
   orders {
     edges {
@@ -100,7 +106,7 @@ const BulkOrdersQuery = `{
         displayFulfillmentStatus
         tags
         sourceName
-        customer { id }
+        customer { id defaultEmailAddress { emailAddress } }
         subtotalPriceSet { shopMoney { amount currencyCode } }
         totalPriceSet { shopMoney { amount currencyCode } }
         totalTaxSet { shopMoney { amount currencyCode } }
@@ -110,6 +116,7 @@ const BulkOrdersQuery = `{
         refunds {
           id
           createdAt
+          processedAt
           note
           totalRefundedSet { shopMoney { amount currencyCode } }
         }
@@ -145,6 +152,7 @@ const OrderRefundsQuery = `query OrderRefunds($id: ID!) {
       refunds {
         id
         createdAt
+        processedAt
         note
         totalRefundedSet { shopMoney { amount currencyCode } }
         refundLineItems(first: 250) {

@@ -29,6 +29,10 @@ type GraphQLClient struct {
 	MaxRetries              int                                              // 0: 5; negative: no retries
 	Sleep                   func(ctx context.Context, d time.Duration) error // nil: a timer that honors ctx
 	Now                     func() time.Time                                 // nil: time.Now; for the bucket's refill
+	// TokenSource, when set, is asked for the access token before every request instead
+	// of using Token, so that a long backfill outlives a 60-minute expiring token. Its
+	// error ends the call unretried (a refresh failure is not helped by asking again).
+	TokenSource func(ctx context.Context) (string, error)
 
 	mu       sync.Mutex
 	throttle ThrottleStatus
@@ -128,9 +132,18 @@ func (c *GraphQLClient) once(ctx context.Context, endpoint, query string, body [
 	if err != nil {
 		return -1, ritorno.Errorf(ritorno.EINVALID, "GraphQL endpoint of %s is malformed", c.Shop)
 	}
+	token := c.Token
+	if c.TokenSource != nil {
+		if token, err = c.TokenSource(ctx); err != nil {
+			if ctx.Err() != nil {
+				return -1, ctx.Err()
+			}
+			return -1, fmt.Errorf("%w: %w", ritorno.Errorf(ritorno.ErrorCode(err), "access token for %s unavailable", c.Shop), err)
+		}
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Shopify-Access-Token", c.Token)
+	req.Header.Set("X-Shopify-Access-Token", token)
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP

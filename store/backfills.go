@@ -23,6 +23,7 @@ type backfillRow struct {
 	Inserted      int64
 	Updated       int64
 	Unchanged     int64
+	Skipped       int64
 	OrdersFrom    sql.NullTime
 	OrdersTo      sql.NullTime
 	LimitNote     string
@@ -42,7 +43,7 @@ func backfillFromRow(r backfillRow) ritorno.Backfill {
 	return ritorno.Backfill{
 		ShopID: r.ShopID, Status: ritorno.BackfillStatus(r.Status), Step: r.Step, Cursor: r.ResumeCursor,
 		Done: r.Done, StepDone: r.StepDone, StepTotal: r.StepTotal,
-		Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
+		Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged, Skipped: r.Skipped,
 		OrdersFrom: fromNullTime(r.OrdersFrom), OrdersTo: fromNullTime(r.OrdersTo), Limit: r.LimitNote,
 		Attempts: r.Attempts, Error: r.LastError, NextAttemptAt: r.NextAttemptAt.UTC(),
 		StartedAt: r.StartedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), FinishedAt: fromNullTime(r.FinishedAt),
@@ -55,7 +56,7 @@ func progressColumns(b ritorno.Backfill, now time.Time) map[string]any {
 	return map[string]any{
 		"status": string(b.Status), "step": b.Step, "resume_cursor": b.Cursor,
 		"done": b.Done, "step_done": b.StepDone, "step_total": b.StepTotal,
-		"inserted": b.Inserted, "updated": b.Updated, "unchanged": b.Unchanged,
+		"inserted": b.Inserted, "updated": b.Updated, "unchanged": b.Unchanged, "skipped": b.Skipped,
 		"orders_from": nullTime(b.OrdersFrom), "orders_to": nullTime(b.OrdersTo), "limit_note": b.Limit,
 		"attempts": b.Attempts, "last_error": b.Error, "next_attempt_at": b.NextAttemptAt.UTC().Truncate(time.Microsecond),
 		"finished_at": nullTime(b.FinishedAt), "updated_at": now,

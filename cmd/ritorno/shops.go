@@ -223,6 +223,7 @@ type backfillView struct {
 	Inserted      int64  `json:"inserted"`
 	Updated       int64  `json:"updated"`
 	Unchanged     int64  `json:"unchanged"`
+	Skipped       int64  `json:"skipped"`
 	OrdersFrom    string `json:"orders_from,omitempty"`
 	OrdersTo      string `json:"orders_to,omitempty"`
 	Limit         string `json:"limit,omitempty"`
@@ -235,7 +236,7 @@ type backfillView struct {
 
 func newBackfillView(b ritorno.Backfill) *backfillView {
 	v := &backfillView{Status: string(b.Status), Step: b.Step, Done: b.Done, StepDone: b.StepDone, StepTotal: b.StepTotal,
-		Inserted: b.Inserted, Updated: b.Updated, Unchanged: b.Unchanged, OrdersFrom: formatTime(b.OrdersFrom),
+		Inserted: b.Inserted, Updated: b.Updated, Unchanged: b.Unchanged, Skipped: b.Skipped, OrdersFrom: formatTime(b.OrdersFrom),
 		OrdersTo: formatTime(b.OrdersTo), Limit: b.Limit, Attempts: b.Attempts, Error: b.Error,
 		StartedAt: formatTime(b.StartedAt), FinishedAt: formatTime(b.FinishedAt)}
 	if b.Status == ritorno.BackfillRunning && b.Attempts > 0 {
@@ -253,7 +254,11 @@ func (v *backfillView) progress() string {
 			s += fmt.Sprintf("/%d (%d %%)", v.StepTotal, min(100, v.StepDone*100/v.StepTotal))
 		}
 	}
-	return s + fmt.Sprintf("; %d objects: %d new, %d updated, %d unchanged", v.Done, v.Inserted, v.Updated, v.Unchanged)
+	s += fmt.Sprintf("; %d objects: %d new, %d updated, %d unchanged", v.Done, v.Inserted, v.Updated, v.Unchanged)
+	if v.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped (unreadable)", v.Skipped)
+	}
+	return s
 }
 
 func newShopView(s ritorno.Shop, cfg Config) shopView {

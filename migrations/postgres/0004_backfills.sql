@@ -13,6 +13,7 @@ CREATE TABLE backfills (
     inserted        BIGINT  NOT NULL DEFAULT 0,
     updated         BIGINT  NOT NULL DEFAULT 0,
     unchanged       BIGINT  NOT NULL DEFAULT 0,
+    skipped         BIGINT  NOT NULL DEFAULT 0,
     orders_from     TIMESTAMPTZ,
     orders_to       TIMESTAMPTZ,
     limit_note      TEXT    NOT NULL DEFAULT '',

@@ -13,6 +13,7 @@ CREATE TABLE backfills (
     inserted        INTEGER  NOT NULL DEFAULT 0,
     updated         INTEGER  NOT NULL DEFAULT 0,
     unchanged       INTEGER  NOT NULL DEFAULT 0,
+    skipped         INTEGER  NOT NULL DEFAULT 0,
     orders_from     DATETIME,
     orders_to       DATETIME,
     limit_note      TEXT    NOT NULL DEFAULT '',
