@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/history"
 	"github.com/ritorno/ritorno/jobs"
 	"github.com/ritorno/ritorno/shopify"
@@ -34,6 +35,8 @@ type serveHooks struct {
 	onListen    func(addr string)   // called once the listener is bound
 	extraRoutes func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
 	noWorkers   bool                // acknowledge only, like a process that dies before processing
+	platform    platformHTTP        // how the platforms are reached (fakes in tests)
+	bulkPoll    time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
@@ -64,14 +67,15 @@ type Main struct {
 	log   *slog.Logger
 	hooks serveHooks
 
-	db       *store.DB
-	registry *prometheus.Registry
-	handler  *gin.Engine
-	server   *http.Server
-	listener net.Listener
-	runner   *jobs.Runner
-	receiver *webhooks.Receiver
-	workers  sync.WaitGroup // background work; Run waits for it before closing the database
+	db         *store.DB
+	registry   *prometheus.Registry
+	handler    *gin.Engine
+	server     *http.Server
+	listener   net.Listener
+	runner     *jobs.Runner
+	receiver   *webhooks.Receiver
+	backfiller *history.Backfiller
+	workers    sync.WaitGroup // background work; Run waits for it before closing the database
 }
 
 // Open wires everything and binds the listener; it serves nothing yet.
@@ -98,9 +102,18 @@ func (m *Main) Open(ctx context.Context) error {
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Backfills: the import of each shop's past, from its platform.
+	shopifyAuth := newShopifyAuth(m.cfg, m.hooks.platform)
+	tokens := &shopifyTokens{db: m.db, refresher: &shopify.Refresher{Client: shopifyAuth.tokens}}
+	m.backfiller = history.NewBackfiller(backfillStore{m.db},
+		backfillSources(m.cfg, m.db, shopifyAuth, tokens, m.hooks.platform, m.hooks.bulkPoll, m.log.With("component", "backfill")),
+		history.BackfillConfig{Log: m.log.With("component", "backfill")})
+
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
-	m.runner = jobs.NewRunner(m.db, history.NewApplier(historyStore{m.db}, platforms...), jobs.Config{}, m.log.With("component", "jobs"), m.registry)
+	applier := history.NewApplier(historyStore{m.db}, platforms...)
+	applier.WhenExportFinishes(m.backfiller.WakeShop)
+	m.runner = jobs.NewRunner(m.db, applier, jobs.Config{}, m.log.With("component", "jobs"), m.registry)
 	m.receiver = webhooks.NewReceiver(webhooks.Config{
 		Inbox:       m.db,
 		Shops:       m.db,
@@ -111,8 +124,18 @@ func (m *Main) Open(ctx context.Context) error {
 		Registry:    m.registry,
 	})
 
+	// The merchant surface: install and connect flows, the embedded admin.
+	appCfg := app.Config{AppURL: m.cfg.AppURL, ShopifyAPIKey: m.cfg.ShopifyAPIKey, ShopifyScopes: m.cfg.ShopifyScopes,
+		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, Shops: m.db,
+		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, net: m.hooks.platform},
+		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Log: m.log.With("component", "app")}
+	if m.cfg.ShopifyAPIKey != "" && m.cfg.ShopifyAPISecret != "" {
+		appCfg.Shopify = shopifyAuth
+	}
+	merchant := app.New(appCfg)
+
 	// HTTP.
-	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, m.receiver.Register)
+	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, m.receiver.Register, merchant.Register)
 	if m.hooks.extraRoutes != nil {
 		m.hooks.extraRoutes(m.handler)
 	}
@@ -142,8 +165,9 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	if !m.hooks.noWorkers {
-		m.workers.Add(1)
+		m.workers.Add(2)
 		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
+		go func() { defer m.workers.Done(); m.backfiller.Run(workCtx) }()
 	}
 
 	serveErr := make(chan error, 1)
