@@ -86,10 +86,15 @@ func variantJSON(v ritorno.Variant, cur string) map[string]any {
 	if v.ContinueSellingWhenOutOfStock {
 		policy = "CONTINUE"
 	}
+	var compareAt any
+	if v.CompareAtPrice.Amount != 0 {
+		compareAt = decimal(v.CompareAtPrice, cur)
+	}
 	return map[string]any{
-		"id": gid("ProductVariant", v.PlatformID), "title": v.Title, "sku": orNil(v.SKU),
-		"price": decimal(v.Price, cur), "inventoryQuantity": v.InventoryQuantity,
+		"id": gid("ProductVariant", v.PlatformID), "title": v.Title, "sku": orNil(v.SKU), "position": v.Position,
+		"price": decimal(v.Price, cur), "compareAtPrice": compareAt, "inventoryQuantity": v.InventoryQuantity,
 		"inventoryPolicy": policy, "availableForSale": v.InStock(),
+		"inventoryItem": map[string]any{"tracked": v.InventoryTracked},
 	}
 }
 
@@ -145,7 +150,11 @@ func orderJSON(o Order, cur string) map[string]any {
 	}
 	var customer any
 	if o.Buyer.Kind == ritorno.BuyerCustomer {
-		customer = ref("Customer", o.Buyer.CustomerPlatformID)
+		var email any
+		if o.Email != "" {
+			email = map[string]any{"emailAddress": o.Email}
+		}
+		customer = map[string]any{"id": gid("Customer", o.Buyer.CustomerPlatformID), "defaultEmailAddress": email}
 	}
 	refunds := make([]map[string]any, 0, len(o.Refunds))
 	for _, r := range o.Refunds {
@@ -171,7 +180,7 @@ func orderJSON(o Order, cur string) map[string]any {
 // refundJSON is a refund header as BulkOrdersQuery selects it.
 func refundJSON(r ritorno.Refund, cur string) map[string]any {
 	return map[string]any{
-		"id": gid("Refund", r.PlatformID), "createdAt": ts(r.CreatedAt), "note": orNil(r.Note),
+		"id": gid("Refund", r.PlatformID), "createdAt": ts(r.CreatedAt), "processedAt": ts(r.ProcessedAt), "note": orNil(r.Note),
 		"totalRefundedSet": moneyBag(r.Amount, cur),
 	}
 }
