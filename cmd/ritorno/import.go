@@ -23,9 +23,11 @@ const importUsage = `Usage: ritorno import --shop SHOP [options] FILE
 
 Imports past orders into a shop's histories, through the same upsert as webhooks (an
 order imported twice, or later changed by a webhook, is stored once, newest wins).
-FILE is one of:
-  a transactions CSV with a header, one line item per row (also gzip-compressed);
-  a WooCommerce orders export: a JSON array of REST API v3 order objects.
+FILE is one of (each also gzip-compressed):
+  a transactions CSV with a header, one line item per row;
+  a WooCommerce orders export: a JSON array of REST API v3 order objects;
+  a Shopify bulk export (JSONL of bulkOperationRunQuery, e.g. of the products, customers
+  or orders queries Ritorno's backfill runs), children joined to parents by __parentId.
 
 CSV columns (default names; rename with the flags):
   --customer-col customer_id  --order-col order_id  --date-col date
@@ -46,6 +48,9 @@ type importSummary struct {
 	Shop     string               `json:"shop"`
 	Lines    int64                `json:"lines_read"`
 	Orders   history.ImportCounts `json:"orders"`
+	// Products and customers come only in a Shopify bulk export.
+	Products  *history.ImportCounts `json:"products,omitempty"`
+	Customers *history.ImportCounts `json:"customers,omitempty"`
 	Skipped  int64                `json:"skipped"`
 	Reasons  map[string]int64     `json:"skipped_by_reason,omitempty"`
 	Examples []string             `json:"skipped_examples,omitempty"`
@@ -61,7 +66,8 @@ type importRange struct {
 
 const maxSkipExamples = 20
 
-func (s *importSummary) skip(row int, err error) {
+// skip counts an unreadable record; where says which ("line 12", "element 3", an object id).
+func (s *importSummary) skip(where string, err error) {
 	s.Skipped++
 	reason := ritorno.ErrorMessage(err)
 	var le *transactions.LineError
@@ -77,7 +83,7 @@ func (s *importSummary) skip(row int, err error) {
 	}
 	s.Reasons[key]++
 	if len(s.Examples) < maxSkipExamples {
-		s.Examples = append(s.Examples, fmt.Sprintf("line %d: %s", row, reason))
+		s.Examples = append(s.Examples, where+": "+reason)
 	}
 }
 
@@ -175,6 +181,9 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	br := bufio.NewReaderSize(counted, 1<<16)
 	first, _ := br.Peek(512)
 	switch {
+	case isShopifyJSONL(first) || (isGzip(first) && isShopifyJSONL(gunzipPeek(first))):
+		sum.Format = "shopify-bulk-jsonl"
+		err = importShopifyJSONL(ctx, f, db, shop, im, sum, prog)
 	case bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n\ufeff"), []byte("[")):
 		sum.Format = "woocommerce-orders-json"
 		err = importWooJSON(ctx, br, counted, im, sum, prog)
@@ -206,13 +215,13 @@ func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts t
 	group := transactions.NewGroup(func(o transactions.Order) error {
 		order, err := o.Domain()
 		if err != nil {
-			sum.skip(o.FirstRow, err)
+			sum.skip(fmt.Sprintf("line %d", o.FirstRow), err)
 			return nil
 		}
 		sum.saw(order.ProcessedAt)
 		if err := im.Add(ctx, order); err != nil {
 			if ritorno.ErrorCode(err) == ritorno.EINVALID {
-				sum.skip(o.FirstRow, err)
+				sum.skip(fmt.Sprintf("line %d", o.FirstRow), err)
 				return nil
 			}
 			return err
@@ -228,7 +237,7 @@ func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts t
 		switch {
 		case errors.As(err, &le):
 			sum.Lines++
-			sum.skip(le.Row, err)
+			sum.skip(fmt.Sprintf("line %d", le.Row), err)
 			continue
 		case err != nil:
 			return err
@@ -268,7 +277,7 @@ func importWooJSON(ctx context.Context, r io.Reader, counted *countingReader, im
 			if ritorno.ErrorCode(err) != ritorno.EINVALID {
 				return err
 			}
-			sum.skip(i, err)
+			sum.skip(fmt.Sprintf("element %d", i), err)
 		}
 		if i%1024 == 0 {
 			prog.update(counted.n, sum.Lines, im.Counts())

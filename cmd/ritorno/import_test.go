@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"os"
@@ -73,6 +75,47 @@ func TestImportCSVAndWooCommerceExport(t *testing.T) {
 		json.Unmarshal([]byte(out), &sum)
 		if sum.Format != "woocommerce-orders-json" || sum.Orders.Inserted != 1 || sum.Skipped != 1 {
 			t.Fatalf("woo summary = %+v", sum)
+		}
+
+		// A Shopify bulk export of products, customers and orders in one file, gzipped,
+		// with a line that is not one of them.
+		var jsonl []byte
+		for _, name := range []string{"bulk_products.jsonl", "bulk_customers.jsonl", "bulk_orders.jsonl"} {
+			b, err := os.ReadFile(filepath.Join("../../shopify/testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonl = append(jsonl, b...)
+		}
+		jsonl = append(jsonl, []byte(`{"id":"gid://shopify/Collection/9","title":"not imported"}`+"\n")...)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(jsonl)
+		zw.Close()
+		bulkPath := filepath.Join(dir, "export.jsonl.gz")
+		os.WriteFile(bulkPath, gz.Bytes(), 0o600)
+		bulkShop := mustCreateShop(t, s.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "bulk.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		for round, wantInserted := range []int64{2, 0} {
+			code, out, errOut = runCLI(t, env, "", "import", "--shop", bulkShop.Domain, bulkPath)
+			if code != 0 {
+				t.Fatalf("import bulk = %d: %s", code, errOut)
+			}
+			sum = importSummary{}
+			json.Unmarshal([]byte(out), &sum)
+			if sum.Format != "shopify-bulk-jsonl" || sum.Orders.Inserted != wantInserted || sum.Products == nil || sum.Products.Inserted != wantInserted ||
+				sum.Customers == nil || sum.Customers.Inserted != wantInserted || sum.Skipped != 1 || sum.Lines != 17 {
+				t.Fatalf("round %d bulk summary = %s", round+1, out)
+			}
+		}
+		if len(sum.Examples) != 1 || !strings.Contains(sum.Examples[0], "gid://shopify/Collection/9") {
+			t.Errorf("skipped example: %v", sum.Examples)
+		}
+		o, err = s.db.Order(context.Background(), bulkShop.ID, 450789469)
+		if err != nil || len(o.LineItems) == 0 || o.Buyer.CustomerPlatformID != 207119551 {
+			t.Fatalf("imported bulk order = %+v, %v", o, err)
+		}
+		if p, err := s.db.Product(context.Background(), bulkShop.ID, 632910392); err != nil || len(p.Variants) == 0 {
+			t.Fatalf("imported bulk product = %+v, %v", p, err)
 		}
 
 		code, _, errOut = runCLI(t, env, "", "import", "--shop", shop.Domain, csvPath)
