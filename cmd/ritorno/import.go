@@ -43,20 +43,20 @@ Prints a summary as JSON; progress goes to standard error.
 
 // importSummary is what `ritorno import` prints.
 type importSummary struct {
-	File     string               `json:"file"`
-	Format   string               `json:"format"`
-	Shop     string               `json:"shop"`
-	Lines    int64                `json:"lines_read"`
-	Orders   history.ImportCounts `json:"orders"`
+	File   string               `json:"file"`
+	Format string               `json:"format"`
+	Shop   string               `json:"shop"`
+	Lines  int64                `json:"lines_read"`
+	Orders history.ImportCounts `json:"orders"`
 	// Products and customers come only in a Shopify bulk export.
 	Products  *history.ImportCounts `json:"products,omitempty"`
 	Customers *history.ImportCounts `json:"customers,omitempty"`
-	Skipped  int64                `json:"skipped"`
-	Reasons  map[string]int64     `json:"skipped_by_reason,omitempty"`
-	Examples []string             `json:"skipped_examples,omitempty"`
-	Seconds  float64              `json:"seconds"`
-	PerSec   float64              `json:"orders_per_second"`
-	Range    *importRange         `json:"date_range,omitempty"`
+	Skipped   int64                 `json:"skipped"`
+	Reasons   map[string]int64      `json:"skipped_by_reason,omitempty"`
+	Examples  []string              `json:"skipped_examples,omitempty"`
+	Seconds   float64               `json:"seconds"`
+	PerSec    float64               `json:"orders_per_second"`
+	Range     *importRange          `json:"date_range,omitempty"`
 }
 
 type importRange struct {
