@@ -62,7 +62,6 @@ type fakeSource struct {
 	pageSize  int
 	// beforePage runs before each page is handed over; its error ends the step.
 	beforePage func(step string, page int) error
-	wake       <-chan struct{}
 
 	mu      sync.Mutex
 	emitted map[string]int // objects handed over per step, re-reads included
