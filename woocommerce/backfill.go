@@ -91,10 +91,18 @@ func (s *BackfillSource) RunStep(ctx context.Context, step, cursor string, page 
 		if cursor == webhooksDone {
 			return nil
 		}
-		if err := s.cfg.Client.EnsureWebhooks(ctx, s.cfg.DeliveryURL, s.cfg.WebhookSecret, DefaultWebhookTopics); err != nil {
+		err := s.cfg.Client.EnsureWebhooks(ctx, s.cfg.DeliveryURL, s.cfg.WebhookSecret, DefaultWebhookTopics)
+		switch code := ritorno.ErrorCode(err); {
+		case err == nil:
+			return page(ritorno.BackfillPage{Cursor: webhooksDone})
+		case code == ritorno.EUNAUTHORIZED || code == ritorno.EFORBIDDEN:
+			// A read-only key (given by hand to shops add) may read the past but not create
+			// webhooks: import anyway, and say that the webhooks must be set up in the store.
+			return page(ritorno.BackfillPage{Cursor: webhooksDone,
+				Limit: "the key may not create webhooks: add them in WooCommerce → Settings → Advanced → Webhooks with the delivery URL that ritorno shops show prints"})
+		default:
 			return err
 		}
-		return page(ritorno.BackfillPage{Cursor: webhooksDone})
 	case ritorno.StepProducts:
 		if err := ritorno.ValidateCurrency(s.cfg.ShopCurrency); err != nil {
 			return ritorno.Errorf(ritorno.EINVALID, "woocommerce backfill: shop currency: %s", ritorno.ErrorMessage(err))

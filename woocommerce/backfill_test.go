@@ -714,3 +714,25 @@ func TestBackfillStoreQuirks(t *testing.T) {
 		})
 	}
 }
+
+// A read-only key cannot create webhooks: the past is imported anyway, and the backfill
+// says that the webhooks must be added by hand.
+func TestBackfillWithAReadOnlyKey(t *testing.T) {
+	d := wootest.Generate(wootest.Gen{Seed: 5, Products: 2, Customers: 2, Orders: 3})
+	s, client, _ := mustWooStore(t, wootest.Options{Data: d, Permissions: "read"})
+	src := mustSource(t, client, nil)
+	web := newCollector()
+	if err := src.RunStep(t.Context(), ritorno.StepWebhooks, "", web.page); err != nil {
+		t.Fatal(err)
+	}
+	if len(web.pages) != 1 || web.cursor() != "done" || !strings.Contains(web.pages[0].Limit, "webhooks") {
+		t.Fatalf("webhooks step pages %+v", web.pages)
+	}
+	if len(s.Webhooks()) != 0 {
+		t.Errorf("a read-only key created webhooks")
+	}
+	orders := newCollector()
+	if err := src.RunStep(t.Context(), ritorno.StepOrders, "", orders.page); err != nil || orders.objects() != 3 {
+		t.Fatalf("orders with a read-only key: %d, %v", orders.objects(), err)
+	}
+}
