@@ -35,14 +35,16 @@ const usage = `ritorno — customer-retention backend for Shopify and WooCommerc
 Usage:
   ritorno serve                 run the HTTP server (applies pending migrations first)
   ritorno migrate [--status]    apply pending migrations, or list applied and pending ones
-  ritorno shops add|list|show|remove
-                                connect, list, inspect or remove shops
+  ritorno shops add|list|show|backfill|remove
+                                connect, list, inspect or remove shops; re-import a shop's past
   ritorno webhooks list|replay  inspect the webhook inbox; requeue dead or failed deliveries
   ritorno history --shop SHOP --customer ID
                                 print a buyer's purchase history as JSON
   ritorno import --shop SHOP FILE
-                                import past orders from a transactions CSV or a
-                                WooCommerce orders export
+                                import past orders from a transactions CSV, a
+                                WooCommerce orders export or a Shopify bulk export
+  ritorno clv fit --transactions FILE …
+                                fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
@@ -69,6 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitOK
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stderr)
+	case "clv":
+		// Works on a file alone: no configuration or database needed.
+		return report(stderr, runCLV(ctx, rest, stdout))
 	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/clv"
+)
+
+const clvUsage = `Usage: ritorno clv fit --transactions FILE [--preset online-retail]
+       [--customer-col NAME] [--date-col NAME] [--amount-col NAME | --quantity-col NAME --price-col NAME]
+       [--date-format LAYOUT] [--currency CODE] [--calibration-end DATE] [--time-unit day|week]
+
+Fits the BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend per purchase)
+models to a transactions CSV with a header (plain or gzip) and prints JSON: the parameters
+with standard errors and log-likelihoods (sums over customers), the customers, the
+model-free figures, and notes (e.g. a parameter at its boundary). Rows are purchases:
+a customer, a date (Go layout, default 2006-01-02) and an amount (a decimal in the
+currency, default USD), or a quantity and a unit price whose product is the amount.
+Purchases on one day are one purchase occasion; rows without a customer and rows with an
+amount of zero or less are skipped and counted. With --calibration-end the models are fitted
+to purchases up to that day and the rest is a holdout: predicted and actual repeat
+purchases in it are printed, in total and by frequency.
+--preset online-retail reads the UCI Online Retail data set (CustomerID, InvoiceDate,
+Quantity × UnitPrice in GBP; cancellation invoices "C…" skipped).
+`
+
+// clvInput is what clv fit read, printed beside the report.
+type clvInput struct {
+	File           string         `json:"file"`
+	Rows           int64          `json:"rows_read"`
+	Purchases      int            `json:"purchases"`
+	Skipped        map[string]int `json:"skipped,omitempty"`
+	First          time.Time      `json:"first_purchase"`
+	Last           time.Time      `json:"last_purchase"`
+	CalibrationEnd time.Time      `json:"calibration_end"`
+	TimeUnit       string         `json:"time_unit"`
+	Currency       string         `json:"currency"`
+	MoneyUnit      string         `json:"money_unit"`
+}
+
+func runCLV(_ context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, clvUsage)
+		return nil
+	}
+	if args[0] != "fit" {
+		return usageErrorf("unknown clv subcommand %q (fit)", args[0])
+	}
+	args = args[1:]
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, clvUsage)
+		return nil
+	}
+	fs := newFlagSet("clv fit")
+	path := fs.String("transactions", "", "the transactions CSV")
+	preset := fs.String("preset", "", "online-retail")
+	customerCol := fs.String("customer-col", "customer_id", "customer column")
+	dateCol := fs.String("date-col", "date", "date column")
+	amountCol := fs.String("amount-col", "", "amount column (or --quantity-col and --price-col)")
+	quantityCol := fs.String("quantity-col", "", "quantity column")
+	priceCol := fs.String("price-col", "", "unit price column")
+	layout := fs.String("date-format", "2006-01-02", "Go layout of the dates")
+	currency := fs.String("currency", "USD", "currency of the amounts (for their decimals)")
+	calEnd := fs.String("calibration-end", "", "last day of the calibration period (YYYY-MM-DD); default: the last purchase day")
+	unitName := fs.String("time-unit", "day", "day or week")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("clv fit: %v", err)
+	}
+	if *path == "" || fs.NArg() > 0 {
+		return usageErrorf("clv fit needs --transactions FILE and no other arguments")
+	}
+	cancelPrefix := ""
+	if *preset != "" {
+		if *preset != "online-retail" {
+			return usageErrorf("clv fit: unknown preset %q (online-retail)", *preset)
+		}
+		*customerCol, *dateCol, *quantityCol, *priceCol = "CustomerID", "InvoiceDate", "Quantity", "UnitPrice"
+		*layout, *currency, cancelPrefix = "2006-01-02 15:04:05", "GBP", "C"
+	}
+	if (*amountCol == "") == (*quantityCol == "" || *priceCol == "") {
+		return usageErrorf("clv fit: give --amount-col, or --quantity-col and --price-col")
+	}
+	unit := map[string]clv.TimeUnit{"day": clv.Day, "week": clv.Week}[*unitName]
+	if unit == 0 {
+		return usageErrorf("clv fit: --time-unit must be day or week")
+	}
+	cur := strings.ToUpper(*currency)
+	if err := ritorno.ValidateCurrency(cur); err != nil {
+		return err
+	}
+
+	in := clvInput{File: *path, Skipped: map[string]int{}, TimeUnit: *unitName, Currency: cur, MoneyUnit: "minor units of " + cur}
+	purchases, err := readCLVPurchases(*path, clvColumns{customer: *customerCol, date: *dateCol, amount: *amountCol,
+		quantity: *quantityCol, price: *priceCol, invoice: "InvoiceNo", cancelPrefix: cancelPrefix}, *layout, cur, &in)
+	if err != nil {
+		return err
+	}
+	if len(purchases) == 0 {
+		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s", *path)
+	}
+	end := in.Last
+	if *calEnd != "" {
+		if end, err = time.ParseInLocation("2006-01-02", *calEnd, time.UTC); err != nil {
+			return usageErrorf("clv fit: --calibration-end %q is not YYYY-MM-DD", *calEnd)
+		}
+	}
+	in.CalibrationEnd = end
+	summaries := clv.Summarize(purchases, end, unit)
+	var holdout *clv.Holdout
+	if in.Last.After(end) && *calEnd != "" {
+		h := clv.SummarizeHoldout(purchases, end, in.Last, unit)
+		holdout = &h
+	}
+	report, err := clv.Analyze(summaries, holdout, clv.FitOptions{})
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, struct {
+		clv.Report
+		Input clvInput `json:"input"`
+	}{report, in})
+}
+
+type clvColumns struct {
+	customer, date, amount, quantity, price, invoice, cancelPrefix string
+}
+
+// readCLVPurchases reads the purchases of a transactions CSV, plain or gzip.
+func readCLVPurchases(path string, cols clvColumns, layout, currency string, in *clvInput) ([]clv.Purchase, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, ritorno.Errorf(ritorno.EINVALID, "open %s: %v", path, err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	var r io.Reader = br
+	if head, _ := br.Peek(2); isGzip(head) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "gzip: %v", err)
+		}
+		r = zr
+	}
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, ritorno.Errorf(ritorno.EINVALID, "%s has no header line", path)
+	}
+	index := map[string]int{}
+	for i, h := range header {
+		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	col := func(name string) (int, error) {
+		if name == "" {
+			return -1, nil
+		}
+		i, ok := index[name]
+		if !ok {
+			return 0, ritorno.Errorf(ritorno.EINVALID, "%s has no column %q (columns: %s)", path, name, strings.Join(header, ", "))
+		}
+		return i, nil
+	}
+	var ci, di, ai, qi, pi, ii int
+	for _, c := range []struct {
+		dst  *int
+		name string
+	}{{&ci, cols.customer}, {&di, cols.date}, {&ai, cols.amount}, {&qi, cols.quantity}, {&pi, cols.price}} {
+		if *c.dst, err = col(c.name); err != nil {
+			return nil, err
+		}
+	}
+	ii = -1
+	if cols.cancelPrefix != "" {
+		if ii, err = col(cols.invoice); err != nil {
+			return nil, err
+		}
+	}
+	field := func(rec []string, i int) string {
+		if i < 0 || i >= len(rec) {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	var out []clv.Purchase
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		in.Rows++
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			in.Skipped["malformed row"]++
+			continue
+		} else if err != nil {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "read %s: %v", path, err)
+		}
+		if ii >= 0 && strings.HasPrefix(field(rec, ii), cols.cancelPrefix) {
+			in.Skipped["cancellation"]++
+			continue
+		}
+		customer := field(rec, ci)
+		if customer == "" {
+			in.Skipped["no customer"]++
+			continue
+		}
+		at, err := time.ParseInLocation(layout, field(rec, di), time.UTC)
+		if err != nil {
+			in.Skipped["bad date"]++
+			continue
+		}
+		var amount int64
+		if ai >= 0 {
+			m, err := ritorno.ParseMoney(field(rec, ai), currency)
+			if err != nil {
+				in.Skipped["bad amount"]++
+				continue
+			}
+			amount = m.Amount
+		} else {
+			m, err := ritorno.ParseMoney(field(rec, pi), currency)
+			var qty int64
+			if err == nil {
+				_, err = fmt.Sscan(field(rec, qi), &qty)
+			}
+			if err != nil {
+				in.Skipped["bad quantity or price"]++
+				continue
+			}
+			amount = m.Amount * qty
+		}
+		if amount <= 0 {
+			in.Skipped["amount not positive"]++
+			continue
+		}
+		if in.First.IsZero() || at.Before(in.First) {
+			in.First = at
+		}
+		if at.After(in.Last) {
+			in.Last = at
+		}
+		out = append(out, clv.Purchase{Customer: customer, At: at, Amount: amount})
+	}
+	in.Purchases = len(out)
+	return out, nil
+}
