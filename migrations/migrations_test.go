@@ -56,6 +56,8 @@ func family(typ string) string {
 		return "time"
 	case t == "blob", t == "bytea":
 		return "bytes"
+	case t == "real", t == "double precision":
+		return "float" // statistics (probabilities, expected counts), never money
 	}
 	return "other:" + t
 }

@@ -170,6 +170,15 @@ func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int
 		if err := q.Updates(map[string]any{"email_hash": "", "updated_at": now}).Error; err != nil {
 			return err
 		}
+		// What was computed about the buyer goes too; the next computation sees only
+		// anonymous orders.
+		keys := []int64{customerPlatformID}
+		if hash != "" {
+			keys = append(keys, ritorno.BuyerKey(ritorno.Buyer{Kind: ritorno.BuyerGuest, EmailHash: hash}))
+		}
+		if err := tx.Scopes(shopScope(shopID)).Where("buyer_key IN ?", keys).Delete(&customerInsightRow{}).Error; err != nil {
+			return err
+		}
 		// Raw deliveries still holding the customer's data lose their bodies.
 		var needles []string
 		if email != "" {

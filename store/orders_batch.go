@@ -135,6 +135,12 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 			return nil, ritorno.Errorf(ritorno.ErrorCode(err), "order %d of %d: %s", i+1, len(orders), ritorno.ErrorMessage(err))
 		}
 	}
+	// PostgreSQL outside InTransaction: the same rules through COPY (orders_copy.go).
+	// Inside InTransaction (the webhook batches) the statements below join the caller's
+	// transaction.
+	if db.copyApplies() {
+		return db.upsertOrdersCopy(ctx, shopID, orders)
+	}
 	result = make([]ritorno.Write, len(orders))
 	// The newest version of each order, by platform id.
 	winner := map[int64]int{}

@@ -210,6 +210,10 @@ func TestDeleteShopRemovesEverything(t *testing.T) {
 			if _, err := db.StartBackfill(ctx, s.ID); err != nil {
 				t.Fatal(err)
 			}
+			ins := ritorno.CustomerInsight{Key: 42, Orders: 1, NetSpent: ritorno.MustParseMoney("1", "EUR"), AOV: ritorno.MustParseMoney("1", "EUR"), Segment: "new"}
+			if err := db.ReplaceInsights(ctx, s.ID, ritorno.ShopInsight{}, []ritorno.CustomerInsight{ins}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.DeleteShop(ctx, a.ID); err != nil {
 			t.Fatal(err)

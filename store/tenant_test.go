@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/store"
@@ -243,6 +244,41 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B releases a backfill it does not hold: %v", err)
 		}
 	},
+	"EachCountedOrder": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		n := 0
+		if err := db.EachCountedOrder(ctx, b.ID, func(int64, int64, time.Time, int64) error { n++; return nil }); err != nil || n != 0 {
+			t.Fatalf("B streams %d of A's orders, %v", n, err)
+		}
+	},
+	"ReplaceInsights": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		ins := ritorno.CustomerInsight{Key: 42, Orders: 9, NetSpent: usd("1.00"), AOV: usd("1.00"), Segment: "lost", FirstOrder: t0, LastOrder: t0, ComputedAt: t0}
+		if err := db.ReplaceInsights(ctx, b.ID, ritorno.ShopInsight{ComputedAt: t0}, []ritorno.CustomerInsight{ins}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.CustomerInsight(ctx, a.ID, 42); got.Orders != 1 {
+			t.Fatalf("B's insights replaced A's: %+v", got)
+		}
+	},
+	"ShopInsight": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.ShopInsight(ctx, b.ID); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's shop insight: %v", err)
+		}
+	},
+	"CustomerInsight": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.CustomerInsight(ctx, b.ID, 42); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B reads A's customer insight: %v", err)
+		}
+	},
+	"ListCustomerInsights": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if list, total, err := db.ListCustomerInsights(ctx, b.ID, store.InsightFilter{}); err != nil || len(list) != 0 || total != 0 {
+			t.Fatalf("B lists %d (%d) of A's customers, %v", len(list), total, err)
+		}
+	},
+	"SegmentSummaries": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if list, err := db.SegmentSummaries(ctx, b.ID, "USD"); err != nil || len(list) != 0 {
+			t.Fatalf("B sees A's segments: %+v, %v", list, err)
+		}
+	},
 	"MarkDataRequestExported": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if err := db.MarkDataRequestExported(ctx, b.ID, 1); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 			t.Fatalf("B marks A's request: %v", err)
@@ -276,6 +312,8 @@ var notShopScoped = map[string]string{
 	// Backfill workers lease due backfills of any installed shop; what they then write is
 	// scoped (SaveBackfill and the upserts have cases above).
 	"ClaimBackfill": "backfill queue: workers claim any shop's due backfill",
+	// The insight scheduler looks over every installed shop for what is due.
+	"ShopsNeedingInsights": "scheduler: lists due shops, reads no shop data",
 }
 
 func TestTenantCasesCoverEveryMethod(t *testing.T) {
@@ -331,6 +369,10 @@ func TestTenantIsolation(t *testing.T) {
 				if _, err := db.StartBackfill(ctx, a.ID); err != nil {
 					t.Fatal(err)
 				}
+				aIns := ritorno.CustomerInsight{Key: 42, Orders: 1, NetSpent: usd("1.00"), AOV: usd("1.00"), Segment: "new", FirstOrder: t0, LastOrder: t0, ComputedAt: t0}
+				if err := db.ReplaceInsights(ctx, a.ID, ritorno.ShopInsight{ComputedAt: t0, Customers: 1}, []ritorno.CustomerInsight{aIns}); err != nil {
+					t.Fatal(err)
+				}
 				before := snapshot(t, ctx, db, a)
 				tenantCases[name](t, ctx, db, a, b)
 				if after := snapshot(t, ctx, db, a); !reflect.DeepEqual(before, after) {
@@ -349,6 +391,8 @@ type shopSnapshot struct {
 	Orders    []ritorno.Order
 	Requests  []ritorno.DataRequest
 	Backfill  ritorno.Backfill
+	Insight   ritorno.ShopInsight
+	Customer  ritorno.CustomerInsight
 }
 
 func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop) shopSnapshot {
@@ -375,6 +419,12 @@ func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop
 	}
 	if s.Backfill, err = db.Backfill(ctx, shop.ID); err != nil {
 		t.Fatal(err)
+	}
+	if s.Insight, err = db.ShopInsight(ctx, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.Customer, err = db.CustomerInsight(ctx, shop.ID, 42); err != nil && ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+		t.Fatal(err) // RedactCustomer (as B) must not reach A's row: the snapshot compares it
 	}
 	return s
 }
