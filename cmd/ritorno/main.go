@@ -43,6 +43,8 @@ Usage:
   ritorno import --shop SHOP FILE
                                 import past orders from a transactions CSV, a
                                 WooCommerce orders export or a Shopify bulk export
+  ritorno analytics --shop SHOP [--from D --to D] [--compute]
+                                a shop's retention figures and segments as JSON
   ritorno clv fit --transactions FILE …
                                 fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "clv":
 		// Works on a file alone: no configuration or database needed.
 		return report(stderr, runCLV(ctx, rest, stdout))
-	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench":
+	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench", "analytics":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runHistory(ctx, cfg, rest, stdout)
 	case "import":
 		err = runImport(ctx, cfg, rest, stdout, stderr)
+	case "analytics":
+		err = runAnalytics(ctx, cfg, rest, stdout)
 	case "gdpr":
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":

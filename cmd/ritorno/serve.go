@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/analytics"
 	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/history"
 	"github.com/ritorno/ritorno/jobs"
@@ -75,6 +76,7 @@ type Main struct {
 	runner     *jobs.Runner
 	receiver   *webhooks.Receiver
 	backfiller *history.Backfiller
+	insights   *analytics.Scheduler
 	workers    sync.WaitGroup // background work; Run waits for it before closing the database
 }
 
@@ -108,6 +110,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.backfiller = history.NewBackfiller(backfillStore{m.db},
 		backfillSources(m.cfg, m.db, shopifyAuth, tokens, m.hooks.platform, m.hooks.bulkPoll, m.log.With("component", "backfill")),
 		history.BackfillConfig{Log: m.log.With("component", "backfill")})
+
+	// Insights: per-buyer figures, segments and predictions, kept current per shop.
+	m.insights = &analytics.Scheduler{Store: m.db, Log: m.log.With("component", "insights")}
 
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
@@ -165,9 +170,10 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	if !m.hooks.noWorkers {
-		m.workers.Add(2)
+		m.workers.Add(3)
 		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.backfiller.Run(workCtx) }()
+		go func() { defer m.workers.Done(); m.insights.Run(workCtx) }()
 	}
 
 	serveErr := make(chan error, 1)
