@@ -27,7 +27,9 @@ type moneyView struct {
 	Currency string `json:"currency"`
 }
 
-func viewMoney(m ritorno.Money) moneyView { return moneyView{Amount: m.Decimal(), Currency: m.Currency} }
+func viewMoney(m ritorno.Money) moneyView {
+	return moneyView{Amount: m.Decimal(), Currency: m.Currency}
+}
 
 func viewMoneyPtr(m *ritorno.Money) *moneyView {
 	if m == nil {
