@@ -33,6 +33,7 @@ type Config struct {
 	WooCommerce     WooConnector
 	Shops           ShopStore
 	Backfills       Backfills
+	Insights        Insights // nil: the analytics routes answer 503
 	Log             *slog.Logger
 	Now             func() time.Time // nil: time.Now
 }
@@ -138,6 +139,11 @@ func (a *App) Register(r gin.IRouter) {
 	admin := r.Group("/api/admin", a.RequireSessionToken())
 	admin.GET("/shop", a.getShop)
 	admin.POST("/backfill", a.startBackfill)
+	admin.GET("/kpis", a.needInsights, a.getKPIs)
+	admin.GET("/cohorts", a.needInsights, a.getCohorts)
+	admin.GET("/segments", a.needInsights, a.getSegments)
+	admin.GET("/customers", a.needInsights, a.getCustomers)
+	admin.GET("/customers/:key", a.needInsights, a.getCustomer)
 
 	woo := r.Group("/woocommerce", a.needWooCommerce)
 	woo.GET("/connect", a.wooConnectPage)

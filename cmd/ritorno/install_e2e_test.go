@@ -81,7 +81,7 @@ func TestShopifyInstallAndBackfillEndToEnd(t *testing.T) {
 
 		env := envFor(t, dsn)
 		env["SHOPIFY_API_KEY"] = appKey
-		srv := boot(t, env, serveHooks{platform: platformHTTP{shopifyBaseURL: fake.BaseURL}, bulkPoll: time.Hour})
+		srv := boot(t, env, serveHooks{platform: platformHTTP{shopifyBaseURL: fake.BaseURL}, bulkPoll: time.Hour, insightsEvery: 50 * time.Millisecond})
 		fake.SetWebhookURL("http://" + srv.addr + "/webhooks/shopify")
 		browser := noRedirects(t)
 
@@ -158,6 +158,35 @@ func TestShopifyInstallAndBackfillEndToEnd(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &view) != nil || view.Domain != domain || view.Backfill.Status != "done" {
 			t.Errorf("admin API = %d %s", resp.StatusCode, body)
 		}
+		// The imported histories reach the merchant's figures: the insights are computed in
+		// the background and the segments count every buyer with an order.
+		waitFor(t, "insights of the imported shop", func() bool {
+			ins, err := srv.db.ShopInsight(ctx, shop.ID)
+			return err == nil && ins.ComputedAt.After(bf.FinishedAt)
+		})
+		req = mustRequest(t, http.MethodGet, "http://"+srv.addr+"/api/admin/segments", nil)
+		req.Header.Set("Authorization", "Bearer "+fake.SessionToken(domain, "42", time.Now()))
+		resp, body = fetch(t, browser, req)
+		var segs struct {
+			Segments []struct {
+				Customers int64 `json:"customers"`
+			} `json:"segments"`
+		}
+		buyers := int64(0)
+		if resp.StatusCode == http.StatusOK && json.Unmarshal([]byte(body), &segs) == nil {
+			for _, s := range segs.Segments {
+				buyers += s.Customers
+			}
+		}
+		if buyers == 0 {
+			t.Errorf("segments = %d %s", resp.StatusCode, body)
+		}
+		req = mustRequest(t, http.MethodGet, "http://"+srv.addr+"/api/admin/kpis", nil)
+		req.Header.Set("Authorization", "Bearer "+fake.SessionToken(domain, "42", time.Now()))
+		if resp, body := fetch(t, browser, req); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"computed_from"`) {
+			t.Errorf("kpis = %d %s", resp.StatusCode, body)
+		}
+
 		req = mustRequest(t, http.MethodGet, "http://"+srv.addr+"/api/admin/shop", nil)
 		req.Header.Set("Authorization", "Bearer "+fake.SessionToken(domain, "42", time.Now().Add(-10*time.Minute)))
 		if resp, _ := fetch(t, browser, req); resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Shopify-Retry-Invalid-Session-Request") != "1" {

@@ -33,11 +33,12 @@ import (
 
 // serveHooks let end-to-end tests observe and extend a real server; production passes none.
 type serveHooks struct {
-	onListen    func(addr string)   // called once the listener is bound
-	extraRoutes func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
-	noWorkers   bool                // acknowledge only, like a process that dies before processing
-	platform    platformHTTP        // how the platforms are reached (fakes in tests)
-	bulkPoll    time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
+	onListen      func(addr string)   // called once the listener is bound
+	extraRoutes   func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
+	noWorkers     bool                // acknowledge only, like a process that dies before processing
+	platform      platformHTTP        // how the platforms are reached (fakes in tests)
+	bulkPoll      time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
+	insightsEvery time.Duration       // how often insights look for changed shops (0: 1 min)
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
@@ -112,7 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 		history.BackfillConfig{Log: m.log.With("component", "backfill")})
 
 	// Insights: per-buyer figures, segments and predictions, kept current per shop.
-	m.insights = &analytics.Scheduler{Store: m.db, Log: m.log.With("component", "insights")}
+	m.insights = &analytics.Scheduler{Store: m.db, Interval: m.hooks.insightsEvery, Log: m.log.With("component", "insights")}
 
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
@@ -133,7 +134,8 @@ func (m *Main) Open(ctx context.Context) error {
 	appCfg := app.Config{AppURL: m.cfg.AppURL, ShopifyAPIKey: m.cfg.ShopifyAPIKey, ShopifyScopes: m.cfg.ShopifyScopes,
 		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, Shops: m.db,
 		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, net: m.hooks.platform},
-		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Log: m.log.With("component", "app")}
+		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Insights: newAdminInsights(m.db),
+		Log: m.log.With("component", "app")}
 	if m.cfg.ShopifyAPIKey != "" && m.cfg.ShopifyAPISecret != "" {
 		appCfg.Shopify = shopifyAuth
 	}
