@@ -77,6 +77,9 @@ func machineInfo() benchMachine {
 // plain insert ceiling, then signed orders/create deliveries over loopback to a server in
 // this process, then it waits until every acknowledged delivery is processed.
 func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "import" { // the import benchmark: benchimport.go
+		return runBenchImport(ctx, cfg, args[1:], stdout, os.Stderr)
+	}
 	if len(args) == 0 || args[0] != "webhooks" {
 		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE]")
 	}
