@@ -81,7 +81,7 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 		return runBenchImport(ctx, cfg, args[1:], stdout, os.Stderr)
 	}
 	if len(args) == 0 || args[0] != "webhooks" {
-		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE]")
+		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE] | ritorno bench import [--orders N] [--file F]")
 	}
 	fs := newFlagSet("bench webhooks")
 	duration := fs.Duration("duration", 10*time.Second, "how long each phase sends")

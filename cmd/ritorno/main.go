@@ -49,6 +49,7 @@ Usage:
                                 fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
+  ritorno bench import          import benchmark: a generated 1,000,000-order file
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
   ritorno help                  this text
 
