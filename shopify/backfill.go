@@ -234,17 +234,8 @@ func (s *BackfillSource) limit(step string) string {
 // wait polls the operation until it ends, every Poll or at once on Wake.
 func (s *BackfillSource) wait(ctx context.Context, st BulkStatus) (BulkStatus, error) {
 	for {
-		switch st.Status {
-		case "COMPLETED":
-			return st, nil
-		case "FAILED":
-			code := ritorno.EUNAVAILABLE
-			if st.ErrorCode == "ACCESS_DENIED" {
-				code = ritorno.EFORBIDDEN
-			}
-			return st, ritorno.Errorf(code, "bulk operation failed: %.40s", st.ErrorCode)
-		case "CANCELING", "CANCELED", "EXPIRED":
-			return st, ritorno.Errorf(ritorno.EUNAVAILABLE, "bulk operation %s", strings.ToLower(st.Status))
+		if ended, err := bulkEnded(st); ended {
+			return st, err
 		}
 		if err := s.pause(ctx); err != nil {
 			return st, err

@@ -290,22 +290,32 @@ func WaitBulk(ctx context.Context, c *GraphQLClient, id string, poll time.Durati
 		if err != nil {
 			return BulkStatus{}, err
 		}
-		switch st.Status {
-		case "COMPLETED":
-			return st, nil
-		case "FAILED":
-			code := ritorno.EUNAVAILABLE
-			if st.ErrorCode == "ACCESS_DENIED" {
-				code = ritorno.EFORBIDDEN
-			}
-			return st, ritorno.Errorf(code, "bulk operation failed: %s", st.ErrorCode)
-		case "CANCELED", "EXPIRED":
-			return st, ritorno.Errorf(ritorno.EUNAVAILABLE, "bulk operation %s", strings.ToLower(st.Status))
+		if ended, err := bulkEnded(st); ended {
+			return st, err
 		}
 		if err := c.sleep(ctx, poll); err != nil {
 			return BulkStatus{}, err
 		}
 	}
+}
+
+// bulkEnded reports whether the operation is over and, if it did not complete, why:
+// FAILED for lack of access is EFORBIDDEN (the scopes must change), anything else
+// EUNAVAILABLE. CANCELING counts as over: the export will not complete.
+func bulkEnded(st BulkStatus) (ended bool, err error) {
+	switch st.Status {
+	case "COMPLETED":
+		return true, nil
+	case "FAILED":
+		code := ritorno.EUNAVAILABLE
+		if st.ErrorCode == "ACCESS_DENIED" {
+			code = ritorno.EFORBIDDEN
+		}
+		return true, ritorno.Errorf(code, "bulk operation failed: %.40s", st.ErrorCode)
+	case "CANCELING", "CANCELED", "EXPIRED":
+		return true, ritorno.Errorf(ritorno.EUNAVAILABLE, "bulk operation %s", strings.ToLower(st.Status))
+	}
+	return false, nil
 }
 
 // MaxBulkLine is the longest JSONL line ReadBulkJSONL accepts. A line is one object

@@ -104,6 +104,22 @@ func chunks[T any](rows []T, columns, limit int) [][]T {
 	return out
 }
 
+// newestVersions maps each platform id of a batch to the index of its newest version (the
+// later one on a tie), as if the versions were applied in turn; both write paths use it.
+func newestVersions(orders []ritorno.Order) map[int64]int {
+	winner := make(map[int64]int, len(orders))
+	for i, o := range orders {
+		if j, seen := winner[o.PlatformID]; seen {
+			prev := orders[j].PlatformUpdatedAt
+			if !prev.IsZero() && !o.PlatformUpdatedAt.IsZero() && o.PlatformUpdatedAt.Before(prev) {
+				continue
+			}
+		}
+		winner[o.PlatformID] = i
+	}
+	return winner
+}
+
 // insertAll inserts rows with as few statements as the parameter limit allows.
 func insertAll[T any](ctx context.Context, tx *gorm.DB, db *DB, w rowWriter[T], rows []T) error {
 	for _, part := range chunks(rows, len(w.columns), db.paramLimit()) {
@@ -142,17 +158,7 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 		return db.upsertOrdersCopy(ctx, shopID, orders)
 	}
 	result = make([]ritorno.Write, len(orders))
-	// The newest version of each order, by platform id.
-	winner := map[int64]int{}
-	for i, o := range orders {
-		if j, seen := winner[o.PlatformID]; seen {
-			prev := orders[j].PlatformUpdatedAt
-			if !prev.IsZero() && !o.PlatformUpdatedAt.IsZero() && o.PlatformUpdatedAt.Before(prev) {
-				continue
-			}
-		}
-		winner[o.PlatformID] = i
-	}
+	winner := newestVersions(orders)
 	now := db.now()
 	// Each winning order is converted once; its children wait for the upsert's verdict.
 	type children struct {

@@ -102,18 +102,7 @@ type copyOrder struct {
 // upsertOrdersCopy is UpsertOrders on the COPY path; the orders are valid.
 func (db *DB) upsertOrdersCopy(ctx context.Context, shopID int64, orders []ritorno.Order) ([]ritorno.Write, error) {
 	result := make([]ritorno.Write, len(orders))
-	// The newest version of each order, by platform id (the later one on a tie), as in
-	// the statement path.
-	winner := make(map[int64]int, len(orders))
-	for i, o := range orders {
-		if j, seen := winner[o.PlatformID]; seen {
-			prev := orders[j].PlatformUpdatedAt
-			if !prev.IsZero() && !o.PlatformUpdatedAt.IsZero() && o.PlatformUpdatedAt.Before(prev) {
-				continue
-			}
-		}
-		winner[o.PlatformID] = i
-	}
+	winner := newestVersions(orders)
 	now := db.now()
 	batch := make([]copyOrder, 0, len(winner))
 	var guestHashes []string
