@@ -131,6 +131,9 @@ func (db *DB) ReplaceInsights(ctx context.Context, shopID int64, shop ritorno.Sh
 	srow := shopInsightRow{ShopID: shopID, ComputedAt: shop.ComputedAt.UTC().Truncate(time.Microsecond), Seconds: shop.Seconds,
 		Customers: shop.Customers, Orders: shop.Orders, HorizonDays: shop.HorizonDays, Model: shop.Model,
 		Fallback: shop.Fallback, Notes: strings.Join(shop.Notes, "\n")}
+	if db.copyApplies() {
+		return translate(db.replaceInsightsCopy(ctx, shopID, srow, rows), "insights")
+	}
 	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id = ?", shopID).Take(&shopRow{}).Error; err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -121,24 +122,30 @@ func (db *DB) upsertOrdersCopy(ctx context.Context, shopID int64, orders []ritor
 	slices.Sort(guestHashes)
 	guestHashes = slices.Compact(guestHashes)
 
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		return nil, translate(err, "order")
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("store: the PostgreSQL connection is a %T, not pgx's", dc)
-		}
-		return pgx.BeginFunc(ctx, sc.Conn(), func(tx pgx.Tx) error {
-			return copyOrders(ctx, tx, shopID, batch, guestHashes, result)
-		})
+	err := db.pgxTransaction(ctx, func(tx pgx.Tx) error {
+		return copyOrders(ctx, tx, shopID, batch, guestHashes, result)
 	})
 	if err != nil {
 		return nil, translate(err, "order")
 	}
 	return result, nil
+}
+
+// pgxTransaction runs fn in a transaction on a pooled connection of its own, with pgx's
+// API (COPY needs it; database/sql has no COPY).
+func (db *DB) pgxTransaction(ctx context.Context, fn func(pgx.Tx) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: the PostgreSQL connection is a %T, not pgx's", dc)
+		}
+		return pgx.BeginFunc(ctx, sc.Conn(), fn)
+	})
 }
 
 // copyOrders writes the batch in tx and sets the results of the orders it wrote.
@@ -372,6 +379,18 @@ func (e *copyEncoder) int(v int64) {
 func (e *copyEncoder) text(s string) {
 	e.b = binary.BigEndian.AppendUint32(e.b, uint32(len(s)))
 	e.b = append(e.b, s...)
+}
+
+// int4 writes an INTEGER column.
+func (e *copyEncoder) int4(v int) {
+	e.b = binary.BigEndian.AppendUint32(e.b, 4)
+	e.b = binary.BigEndian.AppendUint32(e.b, uint32(int32(v)))
+}
+
+// float8 writes a DOUBLE PRECISION column (IEEE 754, big-endian).
+func (e *copyEncoder) float8(v float64) {
+	e.b = binary.BigEndian.AppendUint32(e.b, 8)
+	e.b = binary.BigEndian.AppendUint64(e.b, math.Float64bits(v))
 }
 
 func (e *copyEncoder) bool(v bool) {
