@@ -81,10 +81,11 @@ func (db *DB) UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Custom
 		if applied, err = upsertIfNewer(tx, "customers", &row, customerColumns); err != nil || !applied || row.EmailHash == "" {
 			return err
 		}
-		// A guest who now has an account: their guest orders become the customer's.
+		// A guest who now has an account: their guest orders become the customer's (a
+		// change of buyer, so updated_at moves for PurchasesChangedSince).
 		return tx.Model(&orderRow{}).Scopes(shopScope(shopID)).
 			Where("buyer_kind = ? AND email_hash = ?", string(ritorno.BuyerGuest), row.EmailHash).
-			Updates(map[string]any{"buyer_kind": string(ritorno.BuyerCustomer), "customer_platform_id": c.PlatformID}).Error
+			Updates(map[string]any{"buyer_kind": string(ritorno.BuyerCustomer), "customer_platform_id": c.PlatformID, "updated_at": now}).Error
 	})
 	return applied, translate(err, "customer")
 }

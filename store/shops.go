@@ -128,7 +128,8 @@ func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.Sh
 // must not depend on a connection having SQLite's foreign-key enforcement switched on.
 func deleteShopData(tx *gorm.DB, shopID int64) error {
 	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
-		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{}} {
+		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{},
+		&recommendPinRow{}, &recommendControlsRow{}} {
 		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
 			return err
 		}

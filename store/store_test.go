@@ -214,6 +214,9 @@ func TestDeleteShopRemovesEverything(t *testing.T) {
 			if err := db.ReplaceInsights(ctx, s.ID, ritorno.ShopInsight{}, []ritorno.CustomerInsight{ins}); err != nil {
 				t.Fatal(err)
 			}
+			if err := db.SetRecommendControls(ctx, s.ID, ritorno.RecommendControls{Pins: map[int64][]int64{7: {8}}}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.DeleteShop(ctx, a.ID); err != nil {
 			t.Fatal(err)
