@@ -3,8 +3,6 @@ package analytics
 import (
 	"context"
 	"encoding/json"
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/ritorno/ritorno"
@@ -15,14 +13,38 @@ import (
 type InsightStore interface {
 	Shop(ctx context.Context, shopID int64) (ritorno.Shop, error)
 	EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error
+	// OrderWindow measures the window of orders changed since from (ritorno.OrderWindow).
+	OrderWindow(ctx context.Context, shopID int64, from time.Time) (ritorno.OrderWindow, error)
 	ReplaceInsights(ctx context.Context, shopID int64, shop ritorno.ShopInsight, customers []ritorno.CustomerInsight) error
 }
 
-// ComputeOptions tune Compute; zero values take the defaults.
+// ComputeOptions tune Compute and UpdateBuyers; zero values take the defaults.
 type ComputeOptions struct {
 	HorizonDays  int     // prediction horizon (365)
 	DiscountRate float64 // yearly discount rate of predicted value (0: none)
 	Now          func() time.Time
+	// WallClock is the clock that stamps orders.updated_at (the store's: time.Now), which
+	// the window of changed orders is measured on; Now may be a different, test clock.
+	WallClock func() time.Time
+	// FullShare is the share of the shop's buyers above which changed buyers make a full
+	// computation due instead of an incremental update (DefaultFullShare).
+	FullShare float64
+}
+
+func (o ComputeOptions) withDefaults() ComputeOptions {
+	if o.HorizonDays <= 0 {
+		o.HorizonDays = 365
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.WallClock == nil {
+		o.WallClock = time.Now
+	}
+	if o.FullShare <= 0 {
+		o.FullShare = DefaultFullShare
+	}
+	return o
 }
 
 // Stages is how long each stage of a computation took.
@@ -40,17 +62,19 @@ func (s Stages) Total() time.Duration {
 // value models fitted to the shop's own histories. When the models cannot be fitted (too
 // few repeat buyers), buyers get no prediction and the shop's notes say why.
 func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeOptions) (ritorno.ShopInsight, Stages, error) {
-	if opt.HorizonDays <= 0 {
-		opt.HorizonDays = 365
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	opt = opt.withDefaults()
 	var st Stages
 	mark := time.Now()
 	lap := func(d *time.Duration) { now := time.Now(); *d = now.Sub(mark); mark = now }
 
 	shop, err := store.Shop(ctx, shopID)
+	if err != nil {
+		return ritorno.ShopInsight{}, st, err
+	}
+	// The window is measured before the orders are read: a change it counts but the read
+	// misses cannot happen, and one the read sees but it does not count only makes the
+	// shop due once more.
+	window, err := store.OrderWindow(ctx, shopID, opt.WallClock().Add(-ChangeOverlap))
 	if err != nil {
 		return ritorno.ShopInsight{}, st, err
 	}
@@ -76,68 +100,37 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 	figures := h.Customers(now)
 	lap(&st.Figures)
 	scores := ScoreRFM(figures, now)
+	frame := NewScoringFrame(figures, scores, now)
 	lap(&st.RFM)
 
 	// The models see each buyer's purchase days up to now, in the shop's time zone.
 	loc := shop.Location()
-	cps := make([]clv.Purchase, 0, len(ps))
-	for _, p := range ps {
-		if p.Customer != 0 {
-			cps = append(cps, clv.Purchase{Customer: strconv.FormatInt(p.Customer, 10), At: p.At.In(loc), Amount: p.Net})
-		}
-	}
+	byKey, summaries := summariesOf(ps, now.In(loc), clv.Day)
 	ps = nil
-	summaries := clv.Summarize(cps, now.In(loc), clv.Day)
-	cps = nil
 	report, err := clv.Analyze(summaries, nil, clv.FitOptions{})
 	if err != nil {
 		return ritorno.ShopInsight{}, st, err
 	}
 	lap(&st.Fit)
 
-	byKey := make(map[int64]int, len(summaries))
-	for i, s := range summaries {
-		key, _ := strconv.ParseInt(s.Customer, 10, 64)
-		byKey[key] = i
-	}
-	dailyDiscount := 0.0
-	if opt.DiscountRate > 0 {
-		dailyDiscount = math.Pow(1+opt.DiscountRate, 1/365.25) - 1
-	}
-	horizon := float64(opt.HorizonDays)
-	money := func(minor float64) ritorno.Money {
-		return ritorno.Money{Amount: int64(math.Round(minor)), Currency: shop.Currency}
-	}
+	pred := newPredictor(report.BGNBD, report.GammaGamma, opt.HorizonDays, opt.DiscountRate, clv.Day, now.In(loc), shop.Currency)
 	insights := make([]ritorno.CustomerInsight, len(figures))
 	for i, f := range figures {
-		r := scores[i]
-		ci := ritorno.CustomerInsight{ShopID: shopID, Key: f.Customer, Orders: f.Orders, NetSpent: f.Spent, AOV: f.AOV,
-			FirstOrder: f.First, LastOrder: f.Last, RecencyDays: r.RecencyDays, R: r.R, F: r.F, M: r.M,
-			Segment: string(r.Segment), ComputedAt: now}
-		if f.Customer > 0 {
-			ci.CustomerPlatformID = f.Customer
-		}
-		if f.MeanDaysBetweenOrders != nil {
-			ci.MeanDaysBetween = *f.MeanDaysBetweenOrders
-		}
-		if j, ok := byKey[f.Customer]; ok && report.BGNBD != nil && report.GammaGamma != nil {
-			s := summaries[j]
-			bg, gg := *report.BGNBD, *report.GammaGamma
-			ci.Predicted = true
-			ci.PAlive = bg.PAlive(s)
-			ci.ExpectedPurchases = bg.ExpectedPurchases(horizon, s)
-			ci.ExpectedValue = money(clv.CLV(bg, gg, s, horizon, dailyDiscount))
-			if next, ok := bg.NextOrderExpected(s, now.In(loc), clv.Day); ok {
-				ci.NextOrder = next.UTC()
-			}
+		ci := newInsight(shopID, f, scores[i], now)
+		if s, ok := byKey[f.Customer]; ok && pred.ok() {
+			pred.predict(&ci, s)
 		}
 		insights[i] = ci
 	}
+	frame.BGNBD, frame.GammaGamma, frame.HorizonDays, frame.DiscountRate = report.BGNBD, report.GammaGamma, opt.HorizonDays, opt.DiscountRate
+	frame.TimeUnit, frame.Location = clv.Day, loc.String()
+	frameJSON, _ := json.Marshal(frame) // numbers, strings and times
 	lap(&st.Predict)
 
 	model, _ := json.Marshal(report) // plain structs of numbers and strings
 	out := ritorno.ShopInsight{ShopID: shopID, ComputedAt: now, Customers: len(figures), Orders: orderCount(h),
-		HorizonDays: opt.HorizonDays, Model: string(model), Fallback: report.Fallback, Notes: report.Notes}
+		HorizonDays: opt.HorizonDays, Model: string(model), Fallback: report.Fallback, Notes: report.Notes,
+		Frame: string(frameJSON), Window: window}
 	out.Seconds = (st.Load + st.Group + st.Figures + st.RFM + st.Fit + st.Predict).Seconds()
 	if err := store.ReplaceInsights(ctx, shopID, out, insights); err != nil {
 		return ritorno.ShopInsight{}, st, err

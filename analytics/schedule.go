@@ -8,29 +8,30 @@ import (
 
 // ScheduleStore is what the Scheduler needs of storage.
 type ScheduleStore interface {
-	InsightStore
+	IncrementalStore
 	ShopsNeedingInsights(ctx context.Context, staleBefore time.Time) ([]int64, error)
 }
 
-// Scheduler keeps every installed shop's insights current: it recomputes a shop whose
-// orders changed since its last computation (so new orders show within Interval) and,
-// in any case, every MaxAge (recency and scores move with time alone). A full computation
-// takes well under a second for 100,000 buyers, which is why changes are not applied
-// buyer by buyer: the scores are quintiles of the whole shop and the models are fitted to
-// all of it, so one buyer's order can move everyone's figures.
+// Scheduler keeps every installed shop's insights current. Every Interval it looks for the
+// shops whose orders changed since their last computation and updates just the buyers
+// concerned (UpdateBuyers: milliseconds, so new orders show within Interval). It
+// recomputes a whole shop (Compute: segments, quintiles, model refit) when the shop was
+// never computed, every MaxAge (recency and scores move with time alone), and when the
+// buyers updated since the last full computation exceed Options.FullShare of the shop's,
+// as the quintiles drift away from the frame the updates are scored against.
 type Scheduler struct {
 	Store    ScheduleStore
 	Options  ComputeOptions
-	Interval time.Duration // how often to look for shops to recompute (1 min)
-	MaxAge   time.Duration // recompute at least this often (6 h)
+	Interval time.Duration // how often to look for shops to update (10 s: an update costs milliseconds)
+	MaxAge   time.Duration // recompute every shop fully at least this often (6 h)
 	Log      *slog.Logger
 }
 
-// Run recomputes due shops until ctx ends.
+// Run updates due shops until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
 	interval, maxAge, log := s.Interval, s.MaxAge, s.Log
 	if interval <= 0 {
-		interval = time.Minute
+		interval = 10 * time.Second
 	}
 	if maxAge <= 0 {
 		maxAge = 6 * time.Hour
@@ -51,16 +52,15 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce recomputes the shops that are due now and reports how many it computed.
+// RunOnce updates or recomputes the shops that are due now and reports how many it
+// handled.
 func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog.Logger) int {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	now := time.Now
-	if s.Options.Now != nil {
-		now = s.Options.Now
-	}
-	ids, err := s.Store.ShopsNeedingInsights(ctx, now().Add(-maxAge))
+	opt := s.Options.withDefaults()
+	staleBefore := opt.Now().Add(-maxAge)
+	ids, err := s.Store.ShopsNeedingInsights(ctx, staleBefore)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("list shops needing insights", "err", err)
@@ -72,15 +72,37 @@ func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog
 		if ctx.Err() != nil {
 			break
 		}
-		ins, st, err := Compute(ctx, s.Store, id, s.Options)
+		if s.fullDue(ctx, id, staleBefore, opt) {
+			ins, st, err := Compute(ctx, s.Store, id, opt)
+			if err != nil {
+				log.Error("compute insights", "shop", id, "err", err)
+				continue
+			}
+			done++
+			log.Info("insights computed", "shop", id, "customers", ins.Customers, "orders", ins.Orders, "fallback", ins.Fallback,
+				"load_ms", st.Load.Milliseconds(), "fit_ms", st.Fit.Milliseconds(), "store_ms", st.Store.Milliseconds(),
+				"total_ms", st.Total().Milliseconds())
+			continue
+		}
+		u, err := UpdateBuyers(ctx, s.Store, id, opt)
 		if err != nil {
-			log.Error("compute insights", "shop", id, "err", err)
+			log.Error("update insights", "shop", id, "err", err)
 			continue
 		}
 		done++
-		log.Info("insights computed", "shop", id, "customers", ins.Customers, "orders", ins.Orders, "fallback", ins.Fallback,
-			"load_ms", st.Load.Milliseconds(), "fit_ms", st.Fit.Milliseconds(), "store_ms", st.Store.Milliseconds(),
-			"total_ms", st.Total().Milliseconds())
+		log.Info("insights updated", "shop", id, "full", u.Full, "buyers", u.Buyers, "removed", u.Removed,
+			"total_ms", u.Elapsed.Milliseconds())
 	}
 	return done
+}
+
+// fullDue reports whether the shop needs a full computation rather than an incremental
+// update. UpdateBuyers makes the same choice for a shop without a frame or with many
+// changed buyers; this covers age and the updates accumulated since the last one.
+func (s *Scheduler) fullDue(ctx context.Context, shopID int64, staleBefore time.Time, opt ComputeOptions) bool {
+	ins, err := s.Store.ShopInsight(ctx, shopID)
+	if err != nil {
+		return true // never computed (or unreadable: Compute reports why)
+	}
+	return ins.ComputedAt.Before(staleBefore) || float64(ins.BuyersSinceFull) > opt.FullShare*float64(max(ins.Customers, 1))
 }

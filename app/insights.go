@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,9 +50,13 @@ type SegmentRow struct {
 // CustomerQuery selects and orders a page of a shop's buyers.
 type CustomerQuery struct {
 	Segment string // "" = every segment, else one of analytics.Segments
-	Sort    string // "value", "spent", "orders" or "recent", all descending
-	Limit   int    // 1–100
-	Offset  int    // >= 0
+	// Q, when set, keeps the buyers whose customer account's name or e-mail contains it
+	// (ignoring case), whose customer id it is, or, for an e-mail address, the guest who
+	// ordered with it; a redacted customer matches on nothing personal.
+	Q      string
+	Sort   string // "value", "spent", "orders" or "recent", all descending
+	Limit  int    // 1–100
+	Offset int    // >= 0
 }
 
 // Limits of the admin analytics API's parameters.
@@ -59,6 +65,7 @@ const (
 	defaultPerPage = 25
 	maxPerPage     = 100
 	maxPage        = 10_000_000 // keeps the offset far from overflowing
+	maxQuery       = 200        // characters of a customer search
 	dateLayout     = "2006-01-02"
 )
 
@@ -264,11 +271,15 @@ func (a *App) getCohorts(c *gin.Context) {
 // segmentsResponse is every segment with its buyers as last computed, and what that
 // computation was: before the first one, every segment is empty and computed_at null.
 type segmentsResponse struct {
-	Segments    []segmentResponse `json:"segments"`
-	ComputedAt  *time.Time        `json:"computed_at"`
-	HorizonDays *int              `json:"horizon_days"`
-	Fallback    bool              `json:"fallback"`
-	Notes       []string          `json:"notes"`
+	Segments   []segmentResponse `json:"segments"`
+	ComputedAt *time.Time        `json:"computed_at"` // the last full computation
+	// UpdatedAt is the last incremental update of single buyers since (null: none), and
+	// UpdatedBuyers the buyers it rewrote or removed.
+	UpdatedAt     *time.Time `json:"updated_at"`
+	UpdatedBuyers int        `json:"updated_buyers"`
+	HorizonDays   *int       `json:"horizon_days"`
+	Fallback      bool       `json:"fallback"`
+	Notes         []string   `json:"notes"`
 }
 
 type segmentResponse struct {
@@ -319,6 +330,7 @@ func (a *App) getSegments(c *gin.Context) {
 	switch ritorno.ErrorCode(err) {
 	case "":
 		r.ComputedAt, r.HorizonDays, r.Fallback = optionalTime(ins.ComputedAt), &ins.HorizonDays, ins.Fallback
+		r.UpdatedAt, r.UpdatedBuyers = optionalTime(ins.IncrementalAt), ins.IncrementalBuyers
 		if ins.Notes != nil {
 			r.Notes = ins.Notes
 		}
@@ -337,11 +349,15 @@ func (a *App) getSegments(c *gin.Context) {
 }
 
 // customerResponse is the admin view of one buyer's insight: an allowlist of computed
-// figures, never an e-mail, name or address. The key is a string because a guest's key is
-// a 64-bit number that JavaScript would round.
+// figures and, for the merchant's own admin only (never a storefront response), the
+// customer account's name and e-mail, empty for a guest or a redacted customer. Never an
+// address. The key is a string because a guest's key is a 64-bit number that JavaScript
+// would round.
 type customerResponse struct {
 	Key                int64               `json:"key,string"`
 	CustomerPlatformID *int64              `json:"customer_platform_id"` // null for a guest
+	Name               string              `json:"name"`                 // "first last"
+	Email              string              `json:"email"`
 	Orders             int                 `json:"orders"`
 	NetSpent           moneyResponse       `json:"net_spent"`
 	AOV                moneyResponse       `json:"aov"`
@@ -375,7 +391,7 @@ type customerDetailResponse struct {
 }
 
 func customerToResponse(ci ritorno.CustomerInsight) customerResponse {
-	r := customerResponse{Key: ci.Key, Orders: ci.Orders, NetSpent: moneyToResponse(ci.NetSpent), AOV: moneyToResponse(ci.AOV),
+	r := customerResponse{Key: ci.Key, Name: strings.TrimSpace(ci.FirstName + " " + ci.LastName), Email: ci.Email, Orders: ci.Orders, NetSpent: moneyToResponse(ci.NetSpent), AOV: moneyToResponse(ci.AOV),
 		FirstOrder: optionalTime(ci.FirstOrder), LastOrder: optionalTime(ci.LastOrder), RecencyDays: ci.RecencyDays,
 		RFM: rfmResponse{R: ci.R, F: ci.F, M: ci.M}, Segment: ci.Segment, ComputedAt: optionalTime(ci.ComputedAt)}
 	if ci.CustomerPlatformID > 0 {
@@ -413,8 +429,12 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// customerQuery reads ?segment=&sort=&page=&per_page= (page from 1).
+// customerQuery reads ?segment=&q=&sort=&page=&per_page= (page from 1).
 func customerQuery(c *gin.Context) (q CustomerQuery, page, perPage int, err error) {
+	q.Q = strings.TrimSpace(c.Query("q"))
+	if utf8.RuneCountInString(q.Q) > maxQuery {
+		return q, 0, 0, ritorno.Errorf(ritorno.EINVALID, "q is at most %d characters", maxQuery)
+	}
 	q.Segment = c.Query("segment")
 	if q.Segment != "" && !slices.Contains(analytics.Segments, analytics.Segment(q.Segment)) {
 		return q, 0, 0, ritorno.Errorf(ritorno.EINVALID, "segment %q is not one of the RFM segments (see /api/admin/segments)", q.Segment)
@@ -433,7 +453,7 @@ func customerQuery(c *gin.Context) (q CustomerQuery, page, perPage int, err erro
 	return q, page, perPage, nil
 }
 
-// getCustomers answers GET /api/admin/customers?segment=&sort=&page=&per_page=.
+// getCustomers answers GET /api/admin/customers?segment=&q=&sort=&page=&per_page=.
 func (a *App) getCustomers(c *gin.Context) {
 	shop, ok := mustShop(c)
 	if !ok {

@@ -58,7 +58,7 @@ func (s storeInsights) Segments(ctx context.Context, shopID int64) ([]app.Segmen
 }
 
 func (s storeInsights) Customers(ctx context.Context, shopID int64, q app.CustomerQuery) ([]ritorno.CustomerInsight, int64, error) {
-	return s.db.ListCustomerInsights(ctx, shopID, store.InsightFilter{Segment: q.Segment, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+	return s.db.ListCustomerInsights(ctx, shopID, store.InsightFilter{Segment: q.Segment, Query: q.Q, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
 }
 
 func (s storeInsights) Customer(ctx context.Context, shopID, key int64) (ritorno.CustomerInsight, error) {
@@ -153,6 +153,19 @@ func mustInsightsFixture(t *testing.T, db *store.DB) insightsFixture {
 	if _, err := db.UpsertOrders(ctx, f.alpha.ID, alphaOrders()); err != nil {
 		t.Fatal(err)
 	}
+	// Ada and Bea have accounts; Cy's was redacted (before the computation below).
+	for _, c := range []ritorno.Customer{
+		{PlatformID: 101, Email: "Ada@Example.com", FirstName: "Ada", LastName: "Lovelace", PlatformUpdatedAt: computedAt},
+		{PlatformID: 102, Email: "bea_50%@example.com", FirstName: "Bea", LastName: "Rossi", PlatformUpdatedAt: computedAt},
+		{PlatformID: 103, Email: "cy@example.com", FirstName: "Cy", LastName: "Twombly", PlatformUpdatedAt: computedAt},
+	} {
+		if _, err := db.UpsertCustomer(ctx, f.alpha.ID, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RedactCustomer(ctx, f.alpha.ID, 103, "cy@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
 	shop, customers := alphaInsights()
 	if err := db.ReplaceInsights(ctx, f.alpha.ID, shop, customers); err != nil {
 		t.Fatal(err)
@@ -195,7 +208,9 @@ func TestInsightsGolden(t *testing.T) {
 				if status != http.StatusOK {
 					t.Fatalf("answered %d: %s", status, body)
 				}
-				if strings.Contains(body, "@") || strings.Contains(body, "email") || strings.Contains(body, "Ada") {
+				// Names and e-mails of accounts are the merchant's to see; a guest's
+				// address (only its hash is stored) and a redacted customer's are not.
+				if strings.Contains(body, "guest@") || strings.Contains(body, "cy@") || strings.Contains(body, "Twombly") || strings.Contains(body, "address") {
 					t.Fatalf("personal data in %s", body)
 				}
 				mustGolden(t, c.golden, []byte(body))
@@ -314,6 +329,7 @@ func TestInsightsBadRequests(t *testing.T) {
 			{"per_page over 100", "/api/admin/customers?per_page=101", "per_page"},
 			{"key not a number", "/api/admin/customers/ada", "not a whole number"},
 			{"key too large", "/api/admin/customers/99999999999999999999", "not a whole number"},
+			{"search over 200 characters", "/api/admin/customers?q=" + strings.Repeat("é", 201), "at most 200"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -345,5 +361,70 @@ func TestInsightsNotConfigured(t *testing.T) {
 		h.mustInstall("alpha.myshopify.com")
 		w := h.get("/api/admin/kpis", "Authorization", "Bearer "+h.token("alpha.myshopify.com"))
 		wantError(t, w, http.StatusServiceUnavailable, ritorno.EUNAVAILABLE)
+	})
+}
+
+// TestInsightsSearch: q finds buyers by a case-insensitive part of their account's name
+// or e-mail, by customer id, and a guest by their exact e-mail address; a redacted
+// customer matches on nothing personal; LIKE's wildcards are plain characters; the
+// search combines with the segment and stays within the shop.
+func TestInsightsSearch(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		f := mustInsightsFixture(t, db)
+		guest := strconv.FormatInt(guestKey, 10)
+		cases := []struct {
+			name, shop, query string
+			want              []string // keys, in the list's order (by value)
+		}{
+			{"first name, any case", "alpha", "q=aDA", []string{"101"}},
+			{"part of a last name", "alpha", "q=velac", []string{"101"}},
+			{"full name", "alpha", "q=Ada+Lovelace", []string{"101"}},
+			{"e-mail domain", "alpha", "q=EXAMPLE.COM", []string{"101", "102"}},
+			{"customer id", "alpha", "q=102", []string{"102"}},
+			{"a redacted customer by id", "alpha", "q=103", []string{"103"}},
+			{"a redacted customer by name", "alpha", "q=Cy", nil},
+			{"a redacted customer by e-mail", "alpha", "q=cy%40example.com", nil},
+			{"a guest by exact e-mail", "alpha", "q=+Guest%40Example.com+", []string{guest}},
+			{"a guest by part of the e-mail", "alpha", "q=guest", nil},
+			{"percent is a character", "alpha", "q=50%25", []string{"102"}},
+			{"underscore is a character", "alpha", "q=a_", []string{"102"}},
+			{"two percent signs match no e-mail with one", "alpha", "q=%25%25", nil},
+			{"no match", "alpha", "q=zed", nil},
+			{"with a segment", "alpha", "q=example&segment=champions", []string{"101"}},
+			{"exactly 200 characters", "alpha", "q=" + strings.Repeat("a", 200), nil},
+			{"another shop's customer", "beta", "q=ada", nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				status, body := f.as(c.shop+".myshopify.com", "/api/admin/customers?"+c.query)
+				if status != http.StatusOK {
+					t.Fatalf("answered %d: %s", status, body)
+				}
+				var got struct {
+					Customers []struct {
+						Key   string `json:"key"`
+						Name  string `json:"name"`
+						Email string `json:"email"`
+					} `json:"customers"`
+					Total int `json:"total"`
+				}
+				if err := json.Unmarshal([]byte(body), &got); err != nil {
+					t.Fatal(err)
+				}
+				var keys []string
+				for _, cu := range got.Customers {
+					keys = append(keys, cu.Key)
+					if (cu.Key == guest || cu.Key == "103") && (cu.Name != "" || cu.Email != "") {
+						t.Errorf("guest or redacted customer %s shows %q <%s>", cu.Key, cu.Name, cu.Email)
+					}
+					if cu.Key == "101" && (cu.Name != "Ada Lovelace" || cu.Email != "Ada@Example.com") {
+						t.Errorf("Ada shows %q <%s>", cu.Name, cu.Email)
+					}
+				}
+				if strings.Join(keys, ",") != strings.Join(c.want, ",") || got.Total != len(c.want) {
+					t.Fatalf("keys %v (total %d), want %v", keys, got.Total, c.want)
+				}
+			})
+		}
 	})
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -40,18 +42,44 @@ type customerInsightRow struct {
 func (customerInsightRow) TableName() string { return "customer_insights" }
 
 type shopInsightRow struct {
-	ShopID      int64 `gorm:"primaryKey;autoIncrement:false"`
-	ComputedAt  time.Time
-	Seconds     float64
-	Customers   int
-	Orders      int
-	HorizonDays int
-	Model       string
-	Fallback    bool
-	Notes       string
+	ShopID            int64 `gorm:"primaryKey;autoIncrement:false"`
+	ComputedAt        time.Time
+	Seconds           float64
+	Customers         int
+	Orders            int
+	HorizonDays       int
+	Model             string
+	Fallback          bool
+	Notes             string
+	Frame             string
+	WindowFrom        sql.NullTime
+	WindowOrders      int
+	WindowLatest      sql.NullTime
+	IncrementalAt     sql.NullTime
+	IncrementalBuyers int
+	BuyersSinceFull   int
 }
 
 func (shopInsightRow) TableName() string { return "shop_insights" }
+
+func shopInsightToRow(shopID int64, s ritorno.ShopInsight) shopInsightRow {
+	return shopInsightRow{ShopID: shopID, ComputedAt: s.ComputedAt.UTC().Truncate(time.Microsecond), Seconds: s.Seconds,
+		Customers: s.Customers, Orders: s.Orders, HorizonDays: s.HorizonDays, Model: s.Model, Fallback: s.Fallback,
+		Notes: strings.Join(s.Notes, "\n"), Frame: s.Frame, WindowFrom: nullTime(s.Window.From), WindowOrders: s.Window.Orders,
+		WindowLatest: nullTime(s.Window.Latest), IncrementalAt: nullTime(s.IncrementalAt), IncrementalBuyers: s.IncrementalBuyers,
+		BuyersSinceFull: s.BuyersSinceFull}
+}
+
+func shopInsightFromRow(r shopInsightRow) ritorno.ShopInsight {
+	var notes []string
+	if r.Notes != "" {
+		notes = strings.Split(r.Notes, "\n")
+	}
+	return ritorno.ShopInsight{ShopID: r.ShopID, ComputedAt: r.ComputedAt.UTC(), Seconds: r.Seconds, Customers: r.Customers,
+		Orders: r.Orders, HorizonDays: r.HorizonDays, Model: r.Model, Fallback: r.Fallback, Notes: notes, Frame: r.Frame,
+		Window:        ritorno.OrderWindow{From: fromNullTime(r.WindowFrom), Orders: r.WindowOrders, Latest: fromNullTime(r.WindowLatest)},
+		IncrementalAt: fromNullTime(r.IncrementalAt), IncrementalBuyers: r.IncrementalBuyers, BuyersSinceFull: r.BuyersSinceFull}
+}
 
 var insightWriter = rowWriter[customerInsightRow]{
 	table: "customer_insights",
@@ -88,49 +116,19 @@ func insightFromRow(r customerInsightRow) ritorno.CustomerInsight {
 // the order id, when it was placed and its net total in minor units. Only these columns
 // are read, so a shop's million orders stream in a second or two.
 func (db *DB) EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
-	rows, err := db.scoped(ctx, shopID, &orderRow{}).
-		Select("buyer_kind, customer_platform_id, email_hash, platform_id, processed_at, platform_created_at, total_minor, refunded_minor").
-		Where("test = ? AND cancelled_at IS NULL AND deleted_at IS NULL AND financial_status <> ?", false, string(ritorno.FinancialVoided)).
-		Rows()
-	if err != nil {
-		return translate(err, "orders")
-	}
-	defer rows.Close()
-	var (
-		kind, hash         string
-		customer, id       int64
-		processed, created sql.NullTime
-		total, refunded    int64
-	)
-	for rows.Next() {
-		if err := rows.Scan(&kind, &customer, &hash, &id, &processed, &created, &total, &refunded); err != nil {
-			return translate(err, "orders")
-		}
-		at := fromNullTime(processed)
-		if at.IsZero() {
-			at = fromNullTime(created)
-		}
-		if at.IsZero() {
-			continue // never placed as far as the platform says: no time to count it at
-		}
-		key := ritorno.BuyerKey(ritorno.Buyer{Kind: ritorno.BuyerKind(kind), CustomerPlatformID: customer, EmailHash: hash})
-		if err := fn(key, id, at, max(total-refunded, 0)); err != nil {
-			return err
-		}
-	}
-	return translate(rows.Err(), "orders")
+	return eachCountedOrder(db.scoped(ctx, shopID, &orderRow{}), fn)
 }
 
 // ReplaceInsights stores a shop's new insights in one transaction, replacing the previous
-// computation's, so that readers see either the old set or the new one.
+// computation's, so that readers see either the old set or the new one. It is a full
+// computation: the shop's incremental figures start again from zero.
 func (db *DB) ReplaceInsights(ctx context.Context, shopID int64, shop ritorno.ShopInsight, customers []ritorno.CustomerInsight) error {
 	rows := make([]customerInsightRow, len(customers))
 	for i, c := range customers {
 		rows[i] = insightToRow(shopID, c)
 	}
-	srow := shopInsightRow{ShopID: shopID, ComputedAt: shop.ComputedAt.UTC().Truncate(time.Microsecond), Seconds: shop.Seconds,
-		Customers: shop.Customers, Orders: shop.Orders, HorizonDays: shop.HorizonDays, Model: shop.Model,
-		Fallback: shop.Fallback, Notes: strings.Join(shop.Notes, "\n")}
+	shop.IncrementalAt, shop.IncrementalBuyers, shop.BuyersSinceFull = time.Time{}, 0, 0
+	srow := shopInsightToRow(shopID, shop)
 	if db.copyApplies() {
 		return translate(db.replaceInsightsCopy(ctx, shopID, srow, rows), "insights")
 	}
@@ -157,24 +155,63 @@ func (db *DB) ShopInsight(ctx context.Context, shopID int64) (ritorno.ShopInsigh
 	if err := db.scoped(ctx, shopID, &shopInsightRow{}).Take(&r).Error; err != nil {
 		return ritorno.ShopInsight{}, translate(err, "insights")
 	}
-	var notes []string
-	if r.Notes != "" {
-		notes = strings.Split(r.Notes, "\n")
-	}
-	return ritorno.ShopInsight{ShopID: r.ShopID, ComputedAt: r.ComputedAt.UTC(), Seconds: r.Seconds, Customers: r.Customers,
-		Orders: r.Orders, HorizonDays: r.HorizonDays, Model: r.Model, Fallback: r.Fallback, Notes: notes}, nil
+	return shopInsightFromRow(r), nil
 }
 
-// CustomerInsight returns what was computed about one buyer of the shop.
-func (db *DB) CustomerInsight(ctx context.Context, shopID, buyerKey int64) (ritorno.CustomerInsight, error) {
-	var r customerInsightRow
-	err := db.scoped(ctx, shopID, &customerInsightRow{}).Where("buyer_key = ?", buyerKey).Take(&r).Error
-	return insightFromRow(r), translate(err, "customer")
+// listedInsightRow is a buyer's insight with their customer account's name and e-mail.
+type listedInsightRow struct {
+	Insight   customerInsightRow `gorm:"embedded"`
+	FirstName string
+	LastName  string
+	Email     string
 }
+
+func (r listedInsightRow) insight() ritorno.CustomerInsight {
+	ci := insightFromRow(r.Insight)
+	ci.FirstName, ci.LastName, ci.Email = r.FirstName, r.LastName, r.Email
+	return ci
+}
+
+// listedColumns read a buyer's insight and their account's personal fields, which a
+// redacted account no longer has (they are blanked too; this is the second lock).
+const listedColumns = "ci.*, " +
+	"CASE WHEN c.redacted_at IS NULL THEN COALESCE(c.first_name, '') ELSE '' END AS first_name, " +
+	"CASE WHEN c.redacted_at IS NULL THEN COALESCE(c.last_name, '') ELSE '' END AS last_name, " +
+	"CASE WHEN c.redacted_at IS NULL THEN COALESCE(c.email, '') ELSE '' END AS email"
+
+// listedInsights starts a query on a shop's buyers joined with their accounts. The shop
+// filter names its table because both tables have a shop_id.
+func (db *DB) listedInsights(ctx context.Context, shopID int64) *gorm.DB {
+	return db.gorm.WithContext(ctx).Table("customer_insights AS ci").
+		Joins("LEFT JOIN customers c ON c.shop_id = ci.shop_id AND c.platform_id = ci.customer_platform_id AND ci.customer_platform_id > 0").
+		Where("ci.shop_id = ?", shopID)
+}
+
+// CustomerInsight returns what was computed about one buyer of the shop, with the name
+// and e-mail of their customer account (empty for a guest or a redacted customer).
+func (db *DB) CustomerInsight(ctx context.Context, shopID, buyerKey int64) (ritorno.CustomerInsight, error) {
+	var rows []listedInsightRow
+	err := db.listedInsights(ctx, shopID).Select(listedColumns).Where("ci.buyer_key = ?", buyerKey).Limit(1).Scan(&rows).Error
+	if err == nil && len(rows) == 0 {
+		err = gorm.ErrRecordNotFound
+	}
+	if err != nil {
+		return ritorno.CustomerInsight{}, translate(err, "customer")
+	}
+	return rows[0].insight(), nil
+}
+
+// MaxInsightQuery is the longest search text ListCustomerInsights accepts, in characters.
+const MaxInsightQuery = 200
 
 // InsightFilter selects and orders a page of a shop's buyers.
 type InsightFilter struct {
 	Segment string // "" = every segment
+	// Query, when set, keeps the buyers whose customer account's name ("first last") or
+	// e-mail contains it, ignoring case (Unicode case on PostgreSQL, ASCII case on
+	// SQLite), whose customer id it is, or — for an e-mail address — the guest who ordered
+	// with it. A redacted account matches on nothing personal.
+	Query string
 	// Sort is one of "value" (expected value, then net spent), "spent", "orders",
 	// "recent" (last order) — all descending — or "" for value.
 	Sort   string
@@ -183,11 +220,34 @@ type InsightFilter struct {
 }
 
 var insightOrder = map[string]string{
-	"":       "expected_value_minor DESC, net_spent_minor DESC, buyer_key",
-	"value":  "expected_value_minor DESC, net_spent_minor DESC, buyer_key",
-	"spent":  "net_spent_minor DESC, buyer_key",
-	"orders": "orders DESC, net_spent_minor DESC, buyer_key",
-	"recent": "last_order_at DESC, buyer_key",
+	"":       "ci.expected_value_minor DESC, ci.net_spent_minor DESC, ci.buyer_key",
+	"value":  "ci.expected_value_minor DESC, ci.net_spent_minor DESC, ci.buyer_key",
+	"spent":  "ci.net_spent_minor DESC, ci.buyer_key",
+	"orders": "ci.orders DESC, ci.net_spent_minor DESC, ci.buyer_key",
+	"recent": "ci.last_order_at DESC, ci.buyer_key",
+}
+
+// likeEscaper escapes LIKE's wildcards and its escape character, so that a search for
+// "50%_off" looks for those characters.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// searchCondition is the SQL condition and arguments of InsightFilter.Query.
+func searchCondition(query string) (string, []any) {
+	q := strings.TrimSpace(query)
+	pattern := "%" + likeEscaper.Replace(strings.ToLower(q)) + "%"
+	cond := "(c.redacted_at IS NULL AND (lower(c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR lower(c.email) LIKE ? ESCAPE '\\'))"
+	args := []any{pattern, pattern}
+	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 {
+		cond += " OR ci.customer_platform_id = ?"
+		args = append(args, id)
+	}
+	if strings.Contains(q, "@") {
+		if hash := ritorno.HashEmail(q); hash != "" {
+			cond += " OR ci.buyer_key = ?"
+			args = append(args, ritorno.BuyerKey(ritorno.Buyer{Kind: ritorno.BuyerGuest, EmailHash: hash}))
+		}
+	}
+	return "(" + cond + ")", args
 }
 
 // ListCustomerInsights returns a page of the shop's buyers and how many match in all.
@@ -203,21 +263,28 @@ func (db *DB) ListCustomerInsights(ctx context.Context, shopID int64, f InsightF
 	if limit < 1 || limit > 500 || f.Offset < 0 {
 		return nil, 0, ritorno.Errorf(ritorno.EINVALID, "a page holds 1 to 500 customers from offset 0 on")
 	}
-	q := db.scoped(ctx, shopID, &customerInsightRow{})
+	if utf8.RuneCountInString(f.Query) > MaxInsightQuery {
+		return nil, 0, ritorno.Errorf(ritorno.EINVALID, "a search is at most %d characters", MaxInsightQuery)
+	}
+	q := db.listedInsights(ctx, shopID)
 	if f.Segment != "" {
-		q = q.Where("segment = ?", f.Segment)
+		q = q.Where("ci.segment = ?", f.Segment)
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		cond, args := searchCondition(f.Query)
+		q = q.Where(cond, args...)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, translate(err, "customers")
 	}
-	var rows []customerInsightRow
-	if err := q.Order(order).Limit(limit).Offset(f.Offset).Find(&rows).Error; err != nil {
+	var rows []listedInsightRow
+	if err := q.Select(listedColumns).Order(order).Limit(limit).Offset(f.Offset).Scan(&rows).Error; err != nil {
 		return nil, 0, translate(err, "customers")
 	}
 	out := make([]ritorno.CustomerInsight, len(rows))
 	for i, r := range rows {
-		out[i] = insightFromRow(r)
+		out[i] = r.insight()
 	}
 	return out, total, nil
 }
@@ -261,13 +328,20 @@ func (db *DB) SegmentSummaries(ctx context.Context, shopID int64, currency strin
 	return out, nil
 }
 
-// ShopsNeedingInsights lists the installed shops whose insights are missing, older than
-// staleBefore, or older than a change to one of their orders.
+// ShopsNeedingInsights lists the installed shops whose insights are missing, fully
+// computed before staleBefore, or behind a change to one of their orders: an order
+// stamped later than the latest the last computation saw, or a different number of
+// orders stamped within its window (ritorno.OrderWindow: a change committed late). Orders
+// that the last computation saw do not make a shop due again, however recent.
 func (db *DB) ShopsNeedingInsights(ctx context.Context, staleBefore time.Time) ([]int64, error) {
 	var ids []int64
+	// Rows from before migration 0007 have no window: their computation time stands in.
 	err := db.gorm.WithContext(ctx).Raw(`SELECT s.id FROM shops s LEFT JOIN shop_insights i ON i.shop_id = s.id
 		WHERE s.status = ? AND (i.shop_id IS NULL OR i.computed_at < ?
-			OR EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = s.id AND o.updated_at > i.computed_at))
+			OR EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = s.id
+				AND o.updated_at > COALESCE(i.window_latest, i.window_from, i.computed_at))
+			OR (SELECT COUNT(*) FROM orders o WHERE o.shop_id = s.id
+				AND o.updated_at >= COALESCE(i.window_from, i.computed_at)) <> i.window_orders)
 		ORDER BY s.id`, string(ritorno.ShopInstalled), staleBefore.UTC()).Scan(&ids).Error
 	return ids, translate(err, "shops")
 }

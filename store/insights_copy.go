@@ -42,12 +42,17 @@ func (db *DB) replaceInsightsCopy(ctx context.Context, shopID int64, shop shopIn
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO shop_insights (shop_id, computed_at, seconds, customers, orders, horizon_days, model, fallback, notes)"+
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"+
+		_, err := tx.Exec(ctx, "INSERT INTO shop_insights (shop_id, computed_at, seconds, customers, orders, horizon_days, model, fallback, notes,"+
+			" frame, window_from, window_orders, window_latest, incremental_at, incremental_buyers, buyers_since_full)"+
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"+
 			" ON CONFLICT (shop_id) DO UPDATE SET computed_at = excluded.computed_at, seconds = excluded.seconds,"+
 			" customers = excluded.customers, orders = excluded.orders, horizon_days = excluded.horizon_days,"+
-			" model = excluded.model, fallback = excluded.fallback, notes = excluded.notes",
-			shopID, shop.ComputedAt, shop.Seconds, shop.Customers, shop.Orders, shop.HorizonDays, shop.Model, shop.Fallback, shop.Notes)
+			" model = excluded.model, fallback = excluded.fallback, notes = excluded.notes, frame = excluded.frame,"+
+			" window_from = excluded.window_from, window_orders = excluded.window_orders, window_latest = excluded.window_latest,"+
+			" incremental_at = excluded.incremental_at, incremental_buyers = excluded.incremental_buyers,"+
+			" buyers_since_full = excluded.buyers_since_full",
+			shopID, shop.ComputedAt, shop.Seconds, shop.Customers, shop.Orders, shop.HorizonDays, shop.Model, shop.Fallback, shop.Notes,
+			shop.Frame, shop.WindowFrom, shop.WindowOrders, shop.WindowLatest, shop.IncrementalAt, shop.IncrementalBuyers, shop.BuyersSinceFull)
 		return err
 	})
 }

@@ -284,6 +284,71 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B marks A's request: %v", err)
 		}
 	},
+	"EachPurchase": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		n := 0
+		if err := db.EachPurchase(ctx, b.ID, func(ritorno.Purchase) error { n++; return nil }); err != nil || n != 0 {
+			t.Fatalf("B streams %d of A's purchases, %v", n, err)
+		}
+	},
+	"PurchasesChangedSince": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		changed, removed, next, err := db.PurchasesChangedSince(ctx, b.ID, time.Time{}, 0)
+		if err != nil || len(changed) != 0 || len(removed) != 0 || !next.IsZero() {
+			t.Fatalf("B sees A's orders change: %+v, %v, next %v, %v", changed, removed, next, err)
+		}
+	},
+	"ProductsChangedSince": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if list, next, err := db.ProductsChangedSince(ctx, b.ID, time.Time{}, 0); err != nil || len(list) != 0 || !next.IsZero() {
+			t.Fatalf("B sees %d of A's products change, next %v, %v", len(list), next, err)
+		}
+	},
+	"RecommendControls": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		// A's controls are set by the fixture.
+		if got, err := db.RecommendControls(ctx, b.ID); err != nil || !reflect.DeepEqual(got, ritorno.RecommendControls{}) {
+			t.Fatalf("B reads A's recommendation controls: %+v, %v", got, err)
+		}
+	},
+	"SetRecommendControls": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		// The snapshot proves that A's controls (set by the fixture) stay as they were.
+		if err := db.SetRecommendControls(ctx, b.ID, ritorno.RecommendControls{Pins: map[int64][]int64{7: {1}}, MinEvidence: 9}); err != nil {
+			t.Fatal(err)
+		}
+	},
+	"OrderWindow": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if w, err := db.OrderWindow(ctx, b.ID, time.Time{}); err != nil || w.Orders != 0 || !w.Latest.IsZero() {
+			t.Fatalf("B's window counts A's orders: %+v, %v", w, err)
+		}
+	},
+	"ChangedBuyers": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		buyers, w, err := db.ChangedBuyers(ctx, b.ID, time.Time{}, time.Time{})
+		if err != nil || len(buyers) != 0 || w.Orders != 0 {
+			t.Fatalf("B sees A's changed buyers: %v, %+v, %v", buyers, w, err)
+		}
+	},
+	"EachCountedOrderOf": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		err := db.EachCountedOrderOf(ctx, b.ID, []ritorno.Buyer{ritorno.BuyerFor(42, "")}, func(key, order int64, at time.Time, net int64) error {
+			t.Errorf("B reads A's order %d", order)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	},
+	"UpdateInsights": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		ins := ritorno.CustomerInsight{Key: 42, Orders: 9, NetSpent: usd("9.00"), AOV: usd("1.00"), Segment: "lost", FirstOrder: t0, LastOrder: t0, ComputedAt: t0}
+		u := ritorno.InsightUpdate{Basis: t0, At: t0, Upsert: []ritorno.CustomerInsight{ins}}
+		if err := db.UpdateInsights(ctx, b.ID, u); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("B updates without a computation of its own: %v", err)
+		}
+		if err := db.ReplaceInsights(ctx, b.ID, ritorno.ShopInsight{ComputedAt: t0}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpdateInsights(ctx, b.ID, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpdateInsights(ctx, b.ID, ritorno.InsightUpdate{Basis: t0, At: t0, Delete: []int64{42}}); err != nil {
+			t.Fatal(err)
+		}
+	},
 }
 
 // notShopScoped are exported methods that do not act on one shop's data, with why.
@@ -373,6 +438,9 @@ func TestTenantIsolation(t *testing.T) {
 				if err := db.ReplaceInsights(ctx, a.ID, ritorno.ShopInsight{ComputedAt: t0, Customers: 1}, []ritorno.CustomerInsight{aIns}); err != nil {
 					t.Fatal(err)
 				}
+				if err := db.SetRecommendControls(ctx, a.ID, ritorno.RecommendControls{Pins: map[int64][]int64{7: {8}}, ExcludedVendors: []string{"acme"}}); err != nil {
+					t.Fatal(err)
+				}
 				before := snapshot(t, ctx, db, a)
 				tenantCases[name](t, ctx, db, a, b)
 				if after := snapshot(t, ctx, db, a); !reflect.DeepEqual(before, after) {
@@ -393,6 +461,7 @@ type shopSnapshot struct {
 	Backfill  ritorno.Backfill
 	Insight   ritorno.ShopInsight
 	Customer  ritorno.CustomerInsight
+	Controls  ritorno.RecommendControls
 }
 
 func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop) shopSnapshot {
@@ -425,6 +494,9 @@ func snapshot(t *testing.T, ctx context.Context, db *store.DB, shop ritorno.Shop
 	}
 	if s.Customer, err = db.CustomerInsight(ctx, shop.ID, 42); err != nil && ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 		t.Fatal(err) // RedactCustomer (as B) must not reach A's row: the snapshot compares it
+	}
+	if s.Controls, err = db.RecommendControls(ctx, shop.ID); err != nil {
+		t.Fatal(err)
 	}
 	return s
 }

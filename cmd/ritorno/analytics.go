@@ -84,14 +84,19 @@ type segmentView struct {
 }
 
 type insightsView struct {
-	ComputedAt  time.Time       `json:"computed_at"`
-	Customers   int             `json:"customers"`
-	Orders      int             `json:"orders"`
-	HorizonDays int             `json:"horizon_days"`
-	Fallback    bool            `json:"fallback"`
-	Notes       []string        `json:"notes,omitempty"`
-	Model       json.RawMessage `json:"model,omitempty"`
-	Segments    []segmentView   `json:"segments"`
+	ComputedAt time.Time `json:"computed_at"` // the last full computation
+	// UpdatedAt is the last incremental update of single buyers since it (null: none),
+	// UpdatedBuyers the buyers it rewrote or removed, BuyersSinceFull all updates' sum.
+	UpdatedAt       *time.Time      `json:"updated_at"`
+	UpdatedBuyers   int             `json:"updated_buyers"`
+	BuyersSinceFull int             `json:"buyers_since_full"`
+	Customers       int             `json:"customers"`
+	Orders          int             `json:"orders"`
+	HorizonDays     int             `json:"horizon_days"`
+	Fallback        bool            `json:"fallback"`
+	Notes           []string        `json:"notes,omitempty"`
+	Model           json.RawMessage `json:"model,omitempty"`
+	Segments        []segmentView   `json:"segments"`
 	// StageSeconds is set by --compute: how long each stage of the computation took.
 	StageSeconds map[string]float64 `json:"stage_seconds,omitempty"`
 }
@@ -166,7 +171,7 @@ func runAnalytics(ctx context.Context, cfg Config, args []string, stdout io.Writ
 func viewInsights(ctx context.Context, db *store.DB, shop ritorno.Shop, st *analytics.Stages) (*insightsView, error) {
 	ins, err := db.ShopInsight(ctx, shop.ID)
 	if ritorno.ErrorCode(err) == ritorno.ENOTFOUND {
-		return nil, nil // never computed: the server computes it within a minute of starting
+		return nil, nil // never computed: the server computes it within seconds of starting
 	}
 	if err != nil {
 		return nil, err
@@ -175,8 +180,11 @@ func viewInsights(ctx context.Context, db *store.DB, shop ritorno.Shop, st *anal
 	if err != nil {
 		return nil, err
 	}
-	v := &insightsView{ComputedAt: ins.ComputedAt, Customers: ins.Customers, Orders: ins.Orders, HorizonDays: ins.HorizonDays,
+	v := &insightsView{ComputedAt: ins.ComputedAt, UpdatedBuyers: ins.IncrementalBuyers, BuyersSinceFull: ins.BuyersSinceFull, Customers: ins.Customers, Orders: ins.Orders, HorizonDays: ins.HorizonDays,
 		Fallback: ins.Fallback, Notes: ins.Notes, Segments: make([]segmentView, len(segs))}
+	if !ins.IncrementalAt.IsZero() {
+		v.UpdatedAt = &ins.IncrementalAt
+	}
 	if ins.Model != "" {
 		v.Model = json.RawMessage(ins.Model)
 	}

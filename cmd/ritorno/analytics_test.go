@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,9 @@ func TestAnalyticsCommand(t *testing.T) {
 		p := v.Period
 		if p.Start != 2 || p.End != 2 || p.New != 1 || p.CRR == nil || *p.CRR != 0.5 || p.Revenue.Amount != "70.00" || p.Revenue.Currency != "EUR" {
 			t.Errorf("period = %+v\n%s", p, out)
+		}
+		if !strings.Contains(out, `"updated_at"`) || !strings.Contains(out, `"buyers_since_full"`) {
+			t.Errorf("the incremental updates are not shown: %s", out)
 		}
 		if v.Insights == nil || v.Insights.Customers != 3 || !v.Insights.Fallback || v.Insights.Stages["total"] <= 0 || len(v.Insights.Segments) == 0 {
 			t.Errorf("insights = %s", out)

@@ -53,7 +53,7 @@ func (s adminInsights) Segments(ctx context.Context, shopID int64) ([]app.Segmen
 }
 
 func (s adminInsights) Customers(ctx context.Context, shopID int64, q app.CustomerQuery) ([]ritorno.CustomerInsight, int64, error) {
-	return s.db.ListCustomerInsights(ctx, shopID, store.InsightFilter{Segment: q.Segment, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+	return s.db.ListCustomerInsights(ctx, shopID, store.InsightFilter{Segment: q.Segment, Query: q.Q, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
 }
 
 func (s adminInsights) Customer(ctx context.Context, shopID, key int64) (ritorno.CustomerInsight, error) {

@@ -38,7 +38,7 @@ type serveHooks struct {
 	noWorkers     bool                // acknowledge only, like a process that dies before processing
 	platform      platformHTTP        // how the platforms are reached (fakes in tests)
 	bulkPoll      time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
-	insightsEvery time.Duration       // how often insights look for changed shops (0: 1 min)
+	insightsEvery time.Duration       // how often insights look for changed shops (0: 10 s)
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
