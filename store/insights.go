@@ -8,9 +8,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/migrations"
 )
 
 // Insights: what analytics computed per buyer and per shop (migrations/*/0005_insights.sql).
@@ -116,8 +119,52 @@ func insightFromRow(r customerInsightRow) ritorno.CustomerInsight {
 // the order id, when it was placed and its net total in minor units. Only these columns
 // are read, so a shop's million orders stream in a second or two.
 func (db *DB) EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
+	if db.dialect == migrations.Postgres && db.sql != nil {
+		// pgx's binary rows read a million orders in about half the time of database/sql's.
+		return withPgxConns(ctx, db, 1, func(conns []*pgx.Conn) error {
+			rows, err := conns[0].Query(ctx, countedOrdersPG, shopID, false, string(ritorno.FinancialVoided))
+			if err != nil {
+				return translate(err, "orders")
+			}
+			defer rows.Close()
+			return scanCountedOrdersPG(rows, fn)
+		})
+	}
 	return eachCountedOrder(db.scoped(ctx, shopID, &orderRow{}), fn)
 }
+
+// scanCountedOrdersPG is scanCountedOrders for pgx rows. Its times are pgtype's: pgx scans
+// into sql.NullTime through the database/sql Scanner interface, which took two thirds of
+// the time of reading a million orders.
+func scanCountedOrdersPG(rows pgx.Rows, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
+	var (
+		kind, hash         string
+		customer, id       int64
+		processed, created pgtype.Timestamptz
+		total, refunded    int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&kind, &customer, &hash, &id, &processed, &created, &total, &refunded); err != nil {
+			return translate(err, "orders")
+		}
+		at := processed
+		if !at.Valid {
+			at = created
+		}
+		if !at.Valid {
+			continue // as in scanCountedOrders
+		}
+		key := ritorno.BuyerKey(ritorno.Buyer{Kind: ritorno.BuyerKind(kind), CustomerPlatformID: customer, EmailHash: hash})
+		if err := fn(key, id, at.Time.UTC(), max(total-refunded, 0)); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err(), "orders")
+}
+
+// countedOrdersPG is eachCountedOrder's query for pgx.
+const countedOrdersPG = "SELECT " + countedOrderColumns + " FROM orders WHERE shop_id = $1 AND test = $2 AND cancelled_at IS NULL" +
+	" AND deleted_at IS NULL AND financial_status <> $3"
 
 // ReplaceInsights stores a shop's new insights in one transaction, replacing the previous
 // computation's, so that readers see either the old set or the new one. It is a full

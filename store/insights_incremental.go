@@ -138,13 +138,21 @@ func (db *DB) EachCountedOrderOf(ctx context.Context, shopID int64, buyers []rit
 
 // eachCountedOrder runs EachCountedOrder's read on a query of orders.
 func eachCountedOrder(q *gorm.DB, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
-	rows, err := q.Select("buyer_kind, customer_platform_id, email_hash, platform_id, processed_at, platform_created_at, total_minor, refunded_minor").
+	rows, err := q.Select(countedOrderColumns).
 		Where("test = ? AND cancelled_at IS NULL AND deleted_at IS NULL AND financial_status <> ?", false, string(ritorno.FinancialVoided)).
 		Rows()
 	if err != nil {
 		return translate(err, "orders")
 	}
 	defer rows.Close()
+	return scanCountedOrders(rows, fn)
+}
+
+// countedOrderColumns are what analytics reads of an order.
+const countedOrderColumns = "buyer_kind, customer_platform_id, email_hash, platform_id, processed_at, platform_created_at, total_minor, refunded_minor"
+
+// scanCountedOrders calls fn with each row of countedOrderColumns.
+func scanCountedOrders(rows rowSource, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
 	var (
 		kind, hash         string
 		customer, id       int64
