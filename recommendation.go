@@ -63,7 +63,7 @@ type RecommendControls struct {
 const (
 	DefaultUpsellMinPercent = 110 // an up-sell costs at least 1.1× the viewed product
 	DefaultUpsellMaxPercent = 200 // and at most 2×
-	DefaultMinEvidence      = 2   // one buyer is an anecdote, not a pattern
+	DefaultMinEvidence      = 3   // one or two buyers are an anecdote, not a pattern
 )
 
 // knownSources are the sources a fallback chain may name.

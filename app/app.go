@@ -34,6 +34,8 @@ type Config struct {
 	Shops           ShopStore
 	Backfills       Backfills
 	Insights        Insights // nil: the analytics routes answer 503
+	// Recommendations: nil makes the recommendation routes answer 503.
+	Recommendations Recommendations
 	Log             *slog.Logger
 	Now             func() time.Time // nil: time.Now
 }
@@ -144,6 +146,10 @@ func (a *App) Register(r gin.IRouter) {
 	admin.GET("/segments", a.needInsights, a.getSegments)
 	admin.GET("/customers", a.needInsights, a.getCustomers)
 	admin.GET("/customers/:key", a.needInsights, a.getCustomer)
+	admin.GET("/recommendations", a.needRecommendations, a.getRecommendations)
+	admin.GET("/recommendations/status", a.needRecommendations, a.getRecommendationStatus)
+	admin.GET("/recommendations/controls", a.needRecommendations, a.getRecommendationControls)
+	admin.PUT("/recommendations/controls", a.needRecommendations, a.putRecommendationControls)
 
 	woo := r.Group("/woocommerce", a.needWooCommerce)
 	woo.GET("/connect", a.wooConnectPage)

@@ -133,15 +133,7 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 			return usageErrorf("import: %s", ritorno.ErrorMessage(err))
 		}
 		// Column flags given explicitly still rename the preset's columns.
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, dst := range map[string]*string{"customer-col": &p.Columns.Customer, "order-col": &p.Columns.Order,
-			"date-col": &p.Columns.Date, "product-col": &p.Columns.Product, "quantity-col": &p.Columns.Quantity,
-			"price-col": &p.Columns.Price, "currency-col": &p.Columns.Currency} {
-			if set[name] {
-				*dst = fs.Lookup(name).Value.String()
-			}
-		}
+		overrideColumns(fs, &p.Columns)
 		opts = p
 	}
 	if *dateFormat != "" {
@@ -349,4 +341,22 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// overrideColumns sets the columns whose --*-col flags were given on the command line, over
+// a preset's names.
+func overrideColumns(fs *flag.FlagSet, cols *transactions.Columns) {
+	for name, dst := range map[string]*string{"customer-col": &cols.Customer, "order-col": &cols.Order,
+		"date-col": &cols.Date, "product-col": &cols.Product, "quantity-col": &cols.Quantity,
+		"price-col": &cols.Price, "currency-col": &cols.Currency, "description-col": &cols.Description} {
+		if f := fs.Lookup(name); f != nil && flagGiven(fs, name) {
+			*dst = f.Value.String()
+		}
+	}
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -45,6 +45,10 @@ Usage:
                                 WooCommerce orders export or a Shopify bulk export
   ritorno analytics --shop SHOP [--from D --to D] [--compute]
                                 a shop's retention figures and segments as JSON
+  ritorno recommend --shop SHOP --product ID | --cart IDS | --customer ID
+                                what a shopper would be recommended, with reasons, as JSON
+  ritorno recommend eval --transactions FILE …
+                                evaluate the recommendation strategies on a transactions file
   ritorno clv fit --transactions FILE …
                                 fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
@@ -77,6 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "clv":
 		// Works on a file alone: no configuration or database needed.
 		return report(stderr, runCLV(ctx, rest, stdout))
+	case "recommend":
+		if len(rest) > 0 && rest[0] == "eval" {
+			// Works on a file alone, as clv does.
+			return report(stderr, runRecommendEval(ctx, rest[1:], stdout, stderr))
+		}
 	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench", "analytics":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
@@ -103,6 +112,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runImport(ctx, cfg, rest, stdout, stderr)
 	case "analytics":
 		err = runAnalytics(ctx, cfg, rest, stdout)
+	case "recommend":
+		err = runRecommend(ctx, cfg, rest, stdout)
 	case "gdpr":
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":

@@ -24,6 +24,7 @@ import (
 	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/history"
 	"github.com/ritorno/ritorno/jobs"
+	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/web"
@@ -33,12 +34,13 @@ import (
 
 // serveHooks let end-to-end tests observe and extend a real server; production passes none.
 type serveHooks struct {
-	onListen      func(addr string)   // called once the listener is bound
-	extraRoutes   func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
-	noWorkers     bool                // acknowledge only, like a process that dies before processing
-	platform      platformHTTP        // how the platforms are reached (fakes in tests)
-	bulkPoll      time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
-	insightsEvery time.Duration       // how often insights look for changed shops (0: 10 s)
+	onListen       func(addr string)   // called once the listener is bound
+	extraRoutes    func(r *gin.Engine) // extra routes, e.g. a deliberately slow one
+	noWorkers      bool                // acknowledge only, like a process that dies before processing
+	platform       platformHTTP        // how the platforms are reached (fakes in tests)
+	bulkPoll       time.Duration       // how often a Shopify backfill polls its export (0: 5 s)
+	insightsEvery  time.Duration       // how often insights look for changed shops (0: 10 s)
+	recommendEvery time.Duration       // how often recommendation models apply changes (0: 2 s)
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
@@ -78,6 +80,7 @@ type Main struct {
 	receiver   *webhooks.Receiver
 	backfiller *history.Backfiller
 	insights   *analytics.Scheduler
+	recommend  *recommend.Service
 	workers    sync.WaitGroup // background work; Run waits for it before closing the database
 }
 
@@ -115,6 +118,9 @@ func (m *Main) Open(ctx context.Context) error {
 	// Insights: per-buyer figures, segments and predictions, kept current per shop.
 	m.insights = &analytics.Scheduler{Store: m.db, Interval: m.hooks.insightsEvery, Log: m.log.With("component", "insights")}
 
+	// Recommendations: one model per shop in memory, kept current from storage.
+	m.recommend = &recommend.Service{Store: m.db, Refresh: m.hooks.recommendEvery, Log: m.log.With("component", "recommend")}
+
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
 	applier := history.NewApplier(historyStore{m.db}, platforms...)
@@ -135,7 +141,8 @@ func (m *Main) Open(ctx context.Context) error {
 		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, Shops: m.db,
 		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, net: m.hooks.platform},
 		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Insights: newAdminInsights(m.db),
-		Log: m.log.With("component", "app")}
+		Recommendations: adminRecommendations{db: m.db, svc: m.recommend},
+		Log:             m.log.With("component", "app")}
 	if m.cfg.ShopifyAPIKey != "" && m.cfg.ShopifyAPISecret != "" {
 		appCfg.Shopify = shopifyAuth
 	}
@@ -172,10 +179,11 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	if !m.hooks.noWorkers {
-		m.workers.Add(3)
+		m.workers.Add(4)
 		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.backfiller.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.insights.Run(workCtx) }()
+		go func() { defer m.workers.Done(); m.warmRecommendations(workCtx); m.recommend.Run(workCtx) }()
 	}
 
 	serveErr := make(chan error, 1)
@@ -260,4 +268,21 @@ type historyStore struct{ *store.DB }
 
 func (s historyStore) InTransaction(ctx context.Context, fn func(history.Store) error) error {
 	return s.DB.InTransaction(ctx, func(tx *store.DB) error { return fn(historyStore{tx}) })
+}
+
+// warmRecommendations asks for the models of every installed shop, so that the first
+// shopper of each does not find them still being built.
+func (m *Main) warmRecommendations(ctx context.Context) {
+	shops, err := m.db.ListShops(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("recommendations: list shops", "err", err)
+		}
+		return
+	}
+	for _, s := range shops {
+		if s.Status == ritorno.ShopInstalled {
+			m.recommend.Warm(s.ID)
+		}
+	}
 }
