@@ -28,7 +28,8 @@ test-sqlite:
 ## fuzz: the same targets for FUZZTIME each (default 2m). A run fails only on a finding: Go 1.26
 ## can end a clean run with "context deadline exceeded" at -fuzztime (fixed in Go 1.27)
 FUZZ_TARGETS := shopify:FuzzVerifyWebhook shopify:FuzzDecodeOrder shopify:FuzzDecodeProduct \
-	woocommerce:FuzzVerifyWebhook woocommerce:FuzzDecodeOrder woocommerce:FuzzDecodeProduct
+	woocommerce:FuzzVerifyWebhook woocommerce:FuzzDecodeOrder woocommerce:FuzzDecodeProduct \
+	storefront:FuzzVerifyIdentity
 FUZZTIME ?= 2m
 
 fuzz-smoke:
@@ -80,10 +81,10 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet -tags browser $(PKGS)
 
 staticcheck:
-	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool staticcheck -tags browser $(PKGS)
 
 clean:
 	rm -rf bin

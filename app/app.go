@@ -148,6 +148,7 @@ func (a *App) Register(r gin.IRouter) {
 	admin.GET("/customers/:key", a.needInsights, a.getCustomer)
 	admin.GET("/recommendations", a.needRecommendations, a.getRecommendations)
 	admin.GET("/recommendations/status", a.needRecommendations, a.getRecommendationStatus)
+	admin.GET("/recommendations/performance", a.needRecommendations, a.getRecommendationPerformance)
 	admin.GET("/recommendations/controls", a.needRecommendations, a.getRecommendationControls)
 	admin.PUT("/recommendations/controls", a.needRecommendations, a.putRecommendationControls)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ type Recommendations interface {
 	// SetControls validates and stores the controls (EINVALID with a clear message) and
 	// makes the engine apply them.
 	SetControls(ctx context.Context, shopID int64, c ritorno.RecommendControls) error
+	// Performance counts the storefront's events and the orders they influenced in [from, to).
+	Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error)
 }
 
 func (a *App) needRecommendations(c *gin.Context) {
@@ -295,4 +298,66 @@ func decodeControls(c *gin.Context, d *controlsDocument) error {
 		return ritorno.Errorf(ritorno.EINVALID, "the controls document is not valid JSON of the expected shape: %v", err)
 	}
 	return nil
+}
+
+// performanceResponse is what recommendations did in a period.
+type performanceResponse struct {
+	From              time.Time             `json:"from"`
+	To                time.Time             `json:"to"`
+	Impressions       int64                 `json:"impressions"`
+	Clicks            int64                 `json:"clicks"`
+	AddToCarts        int64                 `json:"add_to_carts"`
+	ClickThroughRate  float64               `json:"click_through_rate"`
+	ByKind            []kindPerformanceJSON `json:"by_kind"`
+	InfluencedOrders  int64                 `json:"influenced_orders"`
+	InfluencedRevenue moneyResponse         `json:"influenced_revenue"`
+	Attribution       string                `json:"attribution"`
+}
+
+type kindPerformanceJSON struct {
+	Kind        string `json:"kind"`
+	Impressions int64  `json:"impressions"`
+	Clicks      int64  `json:"clicks"`
+	AddToCarts  int64  `json:"add_to_carts"`
+}
+
+// performanceDays is the default period of the performance report, ending now.
+const performanceDays = 30
+
+// getRecommendationPerformance answers GET /api/admin/recommendations/performance?from=&to=
+// (days in the shop's time zone, to exclusive; default the last 30 days).
+func (a *App) getRecommendationPerformance(c *gin.Context) {
+	shop, ok := mustShop(c)
+	if !ok {
+		return
+	}
+	loc := shop.Location()
+	now := a.cfg.Now().In(loc)
+	to := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	from := to.AddDate(0, 0, -performanceDays)
+	fromArg, toArg := c.Query("from"), c.Query("to")
+	if fromArg != "" || toArg != "" {
+		var err1, err2 error
+		from, err1 = time.ParseInLocation("2006-01-02", fromArg, loc)
+		to, err2 = time.ParseInLocation("2006-01-02", toArg, loc)
+		if err1 != nil || err2 != nil || !from.Before(to) {
+			web.Error(c, ritorno.Errorf(ritorno.EINVALID, "from and to must both be days (YYYY-MM-DD), from before to"))
+			return
+		}
+	}
+	p, err := a.cfg.Recommendations.Performance(c.Request.Context(), shop.ID, from, to)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	out := performanceResponse{From: from, To: to, Impressions: p.Impressions, Clicks: p.Clicks, AddToCarts: p.AddToCarts,
+		ClickThroughRate: roundScore(p.CTR()), ByKind: []kindPerformanceJSON{}, InfluencedOrders: p.InfluencedOrders,
+		InfluencedRevenue: moneyToResponse(p.InfluencedRevenue),
+		Attribution: fmt.Sprintf("an order counts when one of its products was clicked or added to the cart from a recommendation "+
+			"in the %d days before it by the same customer, or anonymously in the %d hours before it",
+			int(ritorno.AttributionWindow.Hours()/24), int(ritorno.AnonymousAttributionWindow.Hours()))}
+	for _, k := range p.ByKind {
+		out.ByKind = append(out.ByKind, kindPerformanceJSON{Kind: k.Kind, Impressions: k.Impressions, Clicks: k.Clicks, AddToCarts: k.AddToCarts})
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -193,5 +194,54 @@ func TestRecommendationsNotConfigured(t *testing.T) {
 		h.mustInstall("alpha.myshopify.com")
 		w := h.get("/api/admin/recommendations?product_id=1", "Authorization", "Bearer "+h.token("alpha.myshopify.com"))
 		wantError(t, w, http.StatusServiceUnavailable, ritorno.EUNAVAILABLE)
+	})
+}
+
+func (r storeRecommendations) Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error) {
+	return r.db.RecommendationPerformance(ctx, shopID, from, to)
+}
+
+// TestRecommendationPerformance: events recorded for the shop show in its report with the
+// orders they influenced; another shop's report is empty; bad periods are refused.
+func TestRecommendationPerformance(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		f := mustRecommendFixture(t, db)
+		ctx := t.Context()
+		clickAt := start.Add(-2 * time.Hour)
+		events := []ritorno.StorefrontEvent{
+			{Type: ritorno.StorefrontImpression, ProductID: 2, VariantID: 20, Kind: "cross_sell", Placement: "product", BuyerKey: 77, OccurredAt: clickAt},
+			{Type: ritorno.StorefrontImpression, ProductID: 3, VariantID: 30, Kind: "up_sell", Placement: "product", BuyerKey: 77, OccurredAt: clickAt},
+			{Type: ritorno.StorefrontClick, ProductID: 2, VariantID: 20, Kind: "cross_sell", Placement: "product", BuyerKey: 77, OccurredAt: clickAt},
+		}
+		if err := db.RecordStorefrontEvents(ctx, f.alpha.ID, events); err != nil {
+			t.Fatal(err)
+		}
+		// Customer 77 buys product 2 an hour after clicking it.
+		o := order(900, ritorno.BuyerFor(77, ""), start.Add(-time.Hour).Format(time.RFC3339), "12.50")
+		o.LineItems = []ritorno.LineItem{{PlatformID: 9001, ProductPlatformID: 2, VariantPlatformID: 20, Quantity: 1, Price: eur("12.50"), TotalDiscount: eur("0")}}
+		if _, err := db.UpsertOrders(ctx, f.alpha.ID, []ritorno.Order{o}); err != nil {
+			t.Fatal(err)
+		}
+		status, body := f.as("alpha.myshopify.com", http.MethodGet, "/api/admin/recommendations/performance", "")
+		var p struct {
+			Impressions, Clicks int64
+			InfluencedOrders    int64                             `json:"influenced_orders"`
+			CTR                 float64                           `json:"click_through_rate"`
+			Revenue             struct{ Amount, Currency string } `json:"influenced_revenue"`
+			ByKind              []struct{ Kind string }           `json:"by_kind"`
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &p) != nil {
+			t.Fatalf("answered %d: %s", status, body)
+		}
+		if p.Impressions != 2 || p.Clicks != 1 || p.CTR != 0.5 || p.InfluencedOrders != 1 || p.Revenue.Amount != "12.50" || p.Revenue.Currency != "EUR" || len(p.ByKind) != 2 {
+			t.Fatalf("performance %+v from %s", p, body)
+		}
+		if _, body := f.as("beta.myshopify.com", http.MethodGet, "/api/admin/recommendations/performance", ""); !strings.Contains(body, `"impressions":0`) {
+			t.Fatalf("beta sees alpha's events: %s", body)
+		}
+		for _, q := range []string{"?from=2026-03-01", "?from=2026-03-05&to=2026-03-01", "?from=yesterday&to=today"} {
+			w := f.get("/api/admin/recommendations/performance"+q, "Authorization", "Bearer "+f.token("alpha.myshopify.com"))
+			wantError(t, w, http.StatusBadRequest, ritorno.EINVALID)
+		}
 	})
 }

@@ -52,8 +52,15 @@ type shopModel struct {
 	// applied remembers, for the orders and products read in the overlap window, the
 	// version applied, so that reading them again does not apply them again: applying an
 	// order recomputes the lists of its products under the model's write lock.
-	appliedOrders   map[int64]time.Time       // order id → UpdatedAt
-	appliedProducts map[int64]ritorno.Product // product id → the version applied
+	appliedOrders   map[int64]time.Time      // order id → UpdatedAt
+	appliedProducts map[int64]appliedProduct // product id → the version applied
+}
+
+// appliedProduct is a product version applied to a model, and the watermark of the round
+// that read it (products carry no storage stamp of their own).
+type appliedProduct struct {
+	product ritorno.Product
+	round   time.Time
 }
 
 // changesPerRead bounds one refresh's read of changed orders or products.
@@ -261,6 +268,18 @@ func (s *Service) build(ctx context.Context, shopID int64, st *shopModel) error 
 		after = page[len(page)-1].PlatformID
 	}
 	m := Build(shopID, purchases, catalog, controls, s.Options, s.now())
+	// What the build already holds and the next refresh will read again (its window starts
+	// watermarkOverlap before start) is marked applied, so that a shop just imported is
+	// not applied a second time, order by order, under the model's write lock.
+	st.appliedOrders, st.appliedProducts = map[int64]time.Time{}, map[int64]appliedProduct{}
+	for _, p := range purchases {
+		if !p.UpdatedAt.Before(start.Add(-2 * watermarkOverlap)) {
+			st.appliedOrders[p.OrderID] = p.UpdatedAt
+		}
+	}
+	for _, p := range catalog {
+		st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: start}
+	}
 	s.mu.Lock()
 	st.model, st.builtAt = m, start
 	st.purchases, st.products, st.controls = mark, mark, controls.UpdatedAt
@@ -282,8 +301,9 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 	pSince, cSince, ctlAt := st.purchases.Add(-watermarkOverlap), st.products.Add(-watermarkOverlap), st.controls
 	s.mu.Unlock()
 	if st.appliedOrders == nil {
-		st.appliedOrders, st.appliedProducts = map[int64]time.Time{}, map[int64]ritorno.Product{}
+		st.appliedOrders, st.appliedProducts = map[int64]time.Time{}, map[int64]appliedProduct{}
 	}
+	round := st.products
 	for {
 		changed, removed, next, err := s.Store.PurchasesChangedSince(ctx, shopID, pSince, changesPerRead)
 		if err != nil {
@@ -316,10 +336,10 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 			return err
 		}
 		for _, p := range products {
-			if last, ok := st.appliedProducts[p.PlatformID]; !ok || !reflect.DeepEqual(last, p) {
+			if last, ok := st.appliedProducts[p.PlatformID]; !ok || !reflect.DeepEqual(last.product, p) {
 				m.UpsertProduct(p)
-				st.appliedProducts[p.PlatformID] = p
 			}
+			st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: round}
 		}
 		cSince = next
 		if len(products) < changesPerRead {
@@ -333,8 +353,10 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 			delete(st.appliedOrders, id)
 		}
 	}
-	if len(st.appliedProducts) > changesPerRead {
-		clear(st.appliedProducts) // bounded; a product read again is applied again, harmlessly
+	for id, ap := range st.appliedProducts {
+		if ap.round.Before(cSince.Add(-2 * watermarkOverlap)) {
+			delete(st.appliedProducts, id)
+		}
 	}
 	controls, err := s.Store.RecommendControls(ctx, shopID)
 	if err != nil {

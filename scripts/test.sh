@@ -2,6 +2,9 @@
 # Runs the Go tests with the race detector against SQLite and a real PostgreSQL: starts a
 # throwaway cluster (installing the server if missing), points the tests at it, and stops
 # it on exit. PostgreSQL cases fail rather than skip here (RITORNO_TEST_REQUIRE_POSTGRES=1).
+# It also checks the WooCommerce plugin with PHP and runs the storefront's real-browser
+# tests in Debian's Chromium, installing php-cli and chromium when missing; those cases fail
+# rather than skip here too. Browser screenshots go to $RITORNO_ARTIFACTS (./artifacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +21,14 @@ if ! command -v gcc >/dev/null 2>&1; then
 	fi
 fi
 
+# The WooCommerce plugin: php -l and its PHP tests; then the browser for the widget tests.
+scripts/php-check.sh
+scripts/browser-deps.sh >&2
+export RITORNO_TEST_REQUIRE_PHP=1
+export RITORNO_TEST_REQUIRE_BROWSER=1
+export RITORNO_ARTIFACTS="${RITORNO_ARTIFACTS:-$PWD/artifacts}"
+mkdir -p "$RITORNO_ARTIFACTS"
+
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/ritorno-pg.XXXXXX")
 chmod 755 "$pgdir"
 cleanup() { scripts/testdb.sh stop "$pgdir"; }
@@ -28,4 +39,4 @@ echo "test.sh: PostgreSQL at ${url}" >&2
 export RITORNO_TEST_POSTGRES_URL="$url"
 export RITORNO_TEST_REQUIRE_POSTGRES=1
 export CGO_ENABLED=1
-go test -race -count=1 -timeout 20m "${pkgs[@]}"
+go test -race -count=1 -timeout 20m -tags browser "${pkgs[@]}"

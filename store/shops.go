@@ -129,7 +129,7 @@ func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.Sh
 func deleteShopData(tx *gorm.DB, shopID int64) error {
 	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
 		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{},
-		&recommendPinRow{}, &recommendControlsRow{}} {
+		&recommendPinRow{}, &recommendControlsRow{}, &storefrontEventRow{}} {
 		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
 			return err
 		}

@@ -349,6 +349,32 @@ var tenantCases = map[string]tenantCase{
 			t.Fatal(err)
 		}
 	},
+	"RecordStorefrontEvents": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		click := ritorno.StorefrontEvent{Type: ritorno.StorefrontClick, ProductID: 7, Kind: "cross_sell", Placement: "product", BuyerKey: 42, OccurredAt: t0.Add(-time.Hour)}
+		if err := db.RecordStorefrontEvents(ctx, b.ID, []ritorno.StorefrontEvent{click, click}); err != nil {
+			t.Fatal(err)
+		}
+		if n := storetest.CountRows(t, db, "storefront_events", a.ID); n != 0 {
+			t.Fatalf("B's events were recorded for A: %d", n)
+		}
+		p, err := db.RecommendationPerformance(ctx, a.ID, t0.Add(-2*time.Hour), t0.Add(time.Hour))
+		if err != nil || p.Clicks != 0 || p.InfluencedOrders != 0 {
+			t.Fatalf("B's clicks count for A's order 1001: %+v, %v", p, err)
+		}
+	},
+	"RecommendationPerformance": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		click := ritorno.StorefrontEvent{Type: ritorno.StorefrontClick, ProductID: 7, Kind: "cross_sell", Placement: "product", BuyerKey: 42, OccurredAt: t0.Add(-time.Hour)}
+		if err := db.RecordStorefrontEvents(ctx, a.ID, []ritorno.StorefrontEvent{click}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := db.RecommendationPerformance(ctx, a.ID, t0.Add(-2*time.Hour), t0.Add(time.Hour)); err != nil || p.InfluencedOrders != 1 {
+			t.Fatalf("A's own attribution: %+v, %v", p, err) // the case must see A's data to prove B does not
+		}
+		p, err := db.RecommendationPerformance(ctx, b.ID, t0.Add(-2*time.Hour), t0.Add(time.Hour))
+		if err != nil || p.Clicks != 0 || p.InfluencedOrders != 0 || !p.InfluencedRevenue.IsZero() {
+			t.Fatalf("B sees A's events or orders: %+v, %v", p, err)
+		}
+	},
 }
 
 // notShopScoped are exported methods that do not act on one shop's data, with why.

@@ -28,6 +28,8 @@ type Config struct {
 	ShopifyScopes     string        // SHOPIFY_SCOPES
 	ShopifyAPIVersion string        // SHOPIFY_API_VERSION
 	WooAllowHTTP      bool          // RITORNO_WOOCOMMERCE_ALLOW_HTTP
+	TrustProxy        bool          // RITORNO_TRUST_PROXY
+	Demo              bool          // RITORNO_DEMO
 	EncryptionKey     []byte        // RITORNO_ENCRYPTION_KEY, or the key file in DataDir
 	encryptionKeyFrom string        // where the key came from, for the start-up log
 	LogLevel          slog.Level    // RITORNO_LOG_LEVEL
@@ -53,6 +55,8 @@ var envVars = []envVar{
 	{"SHOPIFY_SCOPES", defaultShopifyScopes, "scopes the authorization-code install asks for (as in shopify.app.toml)", false},
 	{"SHOPIFY_API_VERSION", "2026-07", "Admin GraphQL API version (as webhooks.api_version in shopify.app.toml)", false},
 	{"RITORNO_WOOCOMMERCE_ALLOW_HTTP", "false", "accept plain http WooCommerce stores (local test stores only: REST keys travel in clear)", false},
+	{"RITORNO_TRUST_PROXY", "false", "a reverse proxy of ours is in front: rate limits key on the last X-Forwarded-For address", false},
+	{"RITORNO_DEMO", "auto", "load the demo shop and serve /demo/store: auto (only on the embedded database), true or false", false},
 	{"RITORNO_ENCRYPTION_KEY", "", "32-byte key (64 hex digits or base64) sealing stored credentials; required with PostgreSQL", true},
 	{"RITORNO_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"RITORNO_MIGRATE_ON_START", "true", "apply pending migrations when serve starts", false},
@@ -125,6 +129,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
 		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
 	}
+	if cfg.TrustProxy, err = strconv.ParseBool(get("RITORNO_TRUST_PROXY")); err != nil {
+		return Config{}, configErrorf("RITORNO_TRUST_PROXY %q is not true or false", get("RITORNO_TRUST_PROXY"))
+	}
+	switch demo := get("RITORNO_DEMO"); demo {
+	case "auto":
+		cfg.Demo = cfg.DatabaseURL == ""
+	default:
+		if cfg.Demo, err = strconv.ParseBool(demo); err != nil {
+			return Config{}, configErrorf("RITORNO_DEMO %q is not auto, true or false", demo)
+		}
+	}
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || cfg.ShutdownTimeout <= 0 {
 		return Config{}, configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
 	}
@@ -152,6 +167,14 @@ var shopifyAPIVersion = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
 func (c Config) stateKey() []byte {
 	mac := hmac.New(sha256.New, c.EncryptionKey)
 	mac.Write([]byte("ritorno/app-state/v1"))
+	return mac.Sum(nil)
+}
+
+// trackingKey signs the tracking tokens of recommended items; derived like stateKey, so
+// every replica with the same encryption key shares it.
+func (c Config) trackingKey() []byte {
+	mac := hmac.New(sha256.New, c.EncryptionKey)
+	mac.Write([]byte("ritorno/storefront-tracking/v1"))
 	return mac.Sum(nil)
 }
 
@@ -206,6 +229,8 @@ func (c Config) logAttrs() []any {
 		"shopify_scopes", c.ShopifyScopes,
 		"shopify_api_version", c.ShopifyAPIVersion,
 		"woocommerce_allow_http", c.WooAllowHTTP,
+		"trust_proxy", c.TrustProxy,
+		"demo", c.Demo,
 		"encryption_key", c.encryptionKeyFrom,
 		"log_level", c.LogLevel.String(),
 		"migrate_on_start", c.MigrateOnStart,

@@ -33,7 +33,8 @@ func envFrom(m map[string]string) func(string) string {
 // embeddedEnv is the environment of a server on the embedded database in a temp folder.
 func embeddedEnv(t *testing.T) map[string]string {
 	t.Helper()
-	return map[string]string{"RITORNO_ADDR": "127.0.0.1:0", "RITORNO_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	// The demo shop is off: tests make the shops they need (demo_test.go turns it on).
+	return map[string]string{"RITORNO_ADDR": "127.0.0.1:0", "RITORNO_DATA_DIR": filepath.Join(t.TempDir(), "data"), "RITORNO_DEMO": "false"}
 }
 
 // waitFor polls cond until it holds or the deadline passes (no fixed sleeps).

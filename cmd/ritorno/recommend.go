@@ -175,3 +175,7 @@ func (r adminRecommendations) SetControls(ctx context.Context, shopID int64, c r
 	r.svc.ControlsChanged(shopID)
 	return nil
 }
+
+func (r adminRecommendations) Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error) {
+	return r.db.RecommendationPerformance(ctx, shopID, from, to)
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/storefront"
 	"github.com/ritorno/ritorno/web"
 	"github.com/ritorno/ritorno/webhooks"
 	"github.com/ritorno/ritorno/woocommerce"
@@ -148,8 +149,23 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	merchant := app.New(appCfg)
 
+	// The shopper surface: recommendations and their events, through the Shopify app proxy
+	// and the WooCommerce public routes, and the widget itself.
+	shopper := storefront.New(storefront.Config{Shops: m.db, Recommender: m.recommend, Events: m.db,
+		ShopifySecret: m.cfg.ShopifyAPISecret, ShopifyPreviousSecret: m.cfg.ShopifyPrevSecret,
+		TrackingKey: m.cfg.trackingKey(), TrustProxy: m.cfg.TrustProxy, Log: m.log.With("component", "storefront")})
+	surfaces := []func(gin.IRouter){m.receiver.Register, merchant.Register, shopper.Register, storefront.RegisterWidget}
+	if m.cfg.Demo {
+		demo, err := openDemo(ctx, m.cfg, m.db, m.log.With("component", "demo"))
+		if err != nil {
+			db.Close()
+			return err
+		}
+		surfaces = append(surfaces, demo.Register)
+	}
+
 	// HTTP.
-	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, m.receiver.Register, merchant.Register)
+	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, surfaces...)
 	if m.hooks.extraRoutes != nil {
 		m.hooks.extraRoutes(m.handler)
 	}
