@@ -17,8 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/storefront/browsertest"
 	"github.com/ritorno/ritorno/store/storetest"
+	"github.com/ritorno/ritorno/storefront/browsertest"
 )
 
 // TestBrowserRealDemo is the newcomer's path in real headless Chromium: the whole server
