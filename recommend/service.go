@@ -347,14 +347,14 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 		}
 	}
 	// Forget what fell out of the next round's window.
-	horizon := pSince.Add(-2 * watermarkOverlap)
+	horizon := laterOf(st.purchases, pSince).Add(-2 * watermarkOverlap)
 	for id, at := range st.appliedOrders {
 		if at.Before(horizon) { // a removal's zero time included
 			delete(st.appliedOrders, id)
 		}
 	}
 	for id, ap := range st.appliedProducts {
-		if ap.round.Before(cSince.Add(-2 * watermarkOverlap)) {
+		if ap.round.Before(laterOf(st.products, cSince).Add(-2 * watermarkOverlap)) {
 			delete(st.appliedProducts, id)
 		}
 	}
@@ -367,7 +367,16 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 		ctlAt = controls.UpdatedAt
 	}
 	s.mu.Lock()
-	st.purchases, st.products, st.controls = pSince, cSince, ctlAt
+	// The window re-read from before the watermark must not move it back: a round that
+	// found nothing new keeps the watermark it started from.
+	st.purchases, st.products, st.controls = laterOf(st.purchases, pSince), laterOf(st.products, cSince), ctlAt
 	s.mu.Unlock()
 	return nil
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

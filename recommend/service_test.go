@@ -172,3 +172,50 @@ func contains(ids []int64, id int64) bool {
 	}
 	return false
 }
+
+// countingStore counts what PurchasesChangedSince and ProductsChangedSince hand out.
+type countingStore struct {
+	*store.DB
+	purchases, products int
+}
+
+func (c *countingStore) PurchasesChangedSince(ctx context.Context, shopID int64, since time.Time, limit int) ([]ritorno.Purchase, []int64, time.Time, error) {
+	ps, removed, next, err := c.DB.PurchasesChangedSince(ctx, shopID, since, limit)
+	c.purchases += len(ps) + len(removed)
+	return ps, removed, next, err
+}
+
+func (c *countingStore) ProductsChangedSince(ctx context.Context, shopID int64, since time.Time, limit int) ([]ritorno.Product, time.Time, error) {
+	ps, next, err := c.DB.ProductsChangedSince(ctx, shopID, since, limit)
+	c.products += len(ps)
+	return ps, next, err
+}
+
+// TestServiceWatermarkHoldsWhenNothingChanges: rounds that find nothing new keep their
+// watermark. (Each round re-reads a window before it; a round that stored the window's
+// start as its new watermark would walk back in time and end up re-reading, and
+// re-applying, the whole shop every round.)
+func TestServiceWatermarkHoldsWhenNothingChanges(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustServiceShop(t, db, "quiet.myshopify.com")
+		at := time.Now().Add(-time.Hour)
+		if _, err := db.UpsertProduct(ctx, shop.ID, catalogProduct(1, 1000, at)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{basket(1, 11, at, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		// The service's clock runs 10 minutes ahead of the stamps just written, so they lie
+		// outside every round's re-read window unless the watermark walks back.
+		cs := &countingStore{DB: db}
+		svc := &recommend.Service{Store: cs, Now: func() time.Time { return time.Now().Add(10 * time.Minute) }}
+		svc.Warm(shop.ID)
+		for range 30 {
+			svc.RunOnce(ctx)
+		}
+		if cs.purchases != 0 || cs.products != 0 {
+			t.Fatalf("quiet rounds re-read %d orders and %d products", cs.purchases, cs.products)
+		}
+	})
+}
