@@ -166,8 +166,10 @@ func backfillOf(t *testing.T, db *store.DB, shopID int64) ritorno.Backfill {
 	return bf
 }
 
+// fastConfig polls and retries quickly; its lease is long enough that a page slowed by a
+// loaded CI machine (race detector, parallel packages) does not lose it to another owner.
 func fastConfig(owner string) history.BackfillConfig {
-	return history.BackfillConfig{Owner: owner, Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, RetryBase: 50 * time.Millisecond}
+	return history.BackfillConfig{Owner: owner, Lease: 2 * time.Second, Poll: 10 * time.Millisecond, RetryBase: 50 * time.Millisecond}
 }
 
 func TestBackfillImportsEveryStepAndRecordsProgress(t *testing.T) {

@@ -32,6 +32,11 @@ type Service struct {
 	Options Options
 	Refresh time.Duration // how often changes are applied (default 2 s)
 	Rebuild time.Duration // how often a shop is rebuilt in full (default 6 h)
+	// Overlap is how far behind its watermark each refresh starts reading (default 30 s):
+	// storage stamps a row's updated_at before its transaction commits, so a row can
+	// become visible after a later stamp was read (SQLite's busy timeout, the longest
+	// wait, is 10 s). Rows read twice are recognised and not applied twice.
+	Overlap time.Duration
 	Log     *slog.Logger
 	Now     func() time.Time
 
@@ -243,7 +248,8 @@ func (s *Service) forget(shopID int64) {
 // by the next refresh (applying an order or product twice is harmless).
 func (s *Service) build(ctx context.Context, shopID int64, st *shopModel) error {
 	start := s.now()
-	mark := start // refresh reads from watermarkOverlap before it
+	// Watermarks are wall-clock times, as storage's stamps are (s.Now is the model's clock).
+	mark := time.Now()
 	controls, err := s.Store.RecommendControls(ctx, shopID)
 	if err != nil {
 		return err
@@ -269,16 +275,16 @@ func (s *Service) build(ctx context.Context, shopID int64, st *shopModel) error 
 	}
 	m := Build(shopID, purchases, catalog, controls, s.Options, s.now())
 	// What the build already holds and the next refresh will read again (its window starts
-	// watermarkOverlap before start) is marked applied, so that a shop just imported is
+	// Overlap before it) is marked applied, so that a shop just imported is
 	// not applied a second time, order by order, under the model's write lock.
 	st.appliedOrders, st.appliedProducts = map[int64]time.Time{}, map[int64]appliedProduct{}
 	for _, p := range purchases {
-		if !p.UpdatedAt.Before(start.Add(-2 * watermarkOverlap)) {
+		if !p.UpdatedAt.Before(mark.Add(-2 * s.overlap())) {
 			st.appliedOrders[p.OrderID] = p.UpdatedAt
 		}
 	}
 	for _, p := range catalog {
-		st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: start}
+		st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: mark}
 	}
 	s.mu.Lock()
 	st.model, st.builtAt = m, start
@@ -289,21 +295,26 @@ func (s *Service) build(ctx context.Context, shopID int64, st *shopModel) error 
 	return nil
 }
 
-// watermarkOverlap is how far behind its watermark each refresh starts reading: a write
-// stamps updated_at before its transaction commits, so a row can become visible after a
-// later stamp was read (SQLite's busy timeout, the longest wait, is 10 s). Orders and
-// products read twice are applied twice, which changes nothing.
-const watermarkOverlap = 30 * time.Second
+// overlap is Service.Overlap or its default.
+func (s *Service) overlap() time.Duration {
+	if s.Overlap > 0 {
+		return s.Overlap
+	}
+	return 30 * time.Second
+}
 
 // refresh applies the orders, products and controls changed since the last round.
 func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *Model) error {
+	overlap := s.overlap()
+	// Everything stamped before the round's start is read by the end of the round (late
+	// commits aside, which the next round's overlap catches): that is the next watermark.
+	roundStart := time.Now()
 	s.mu.Lock()
-	pSince, cSince, ctlAt := st.purchases.Add(-watermarkOverlap), st.products.Add(-watermarkOverlap), st.controls
+	pSince, cSince, ctlAt := st.purchases.Add(-overlap), st.products.Add(-overlap), st.controls
 	s.mu.Unlock()
 	if st.appliedOrders == nil {
 		st.appliedOrders, st.appliedProducts = map[int64]time.Time{}, map[int64]appliedProduct{}
 	}
-	round := st.products
 	for {
 		changed, removed, next, err := s.Store.PurchasesChangedSince(ctx, shopID, pSince, changesPerRead)
 		if err != nil {
@@ -339,7 +350,7 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 			if last, ok := st.appliedProducts[p.PlatformID]; !ok || !reflect.DeepEqual(last.product, p) {
 				m.UpsertProduct(p)
 			}
-			st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: round}
+			st.appliedProducts[p.PlatformID] = appliedProduct{product: p, round: roundStart}
 		}
 		cSince = next
 		if len(products) < changesPerRead {
@@ -347,14 +358,14 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 		}
 	}
 	// Forget what fell out of the next round's window.
-	horizon := laterOf(st.purchases, pSince).Add(-2 * watermarkOverlap)
+	horizon := roundStart.Add(-2 * overlap)
 	for id, at := range st.appliedOrders {
 		if at.Before(horizon) { // a removal's zero time included
 			delete(st.appliedOrders, id)
 		}
 	}
 	for id, ap := range st.appliedProducts {
-		if ap.round.Before(laterOf(st.products, cSince).Add(-2 * watermarkOverlap)) {
+		if ap.round.Before(horizon) {
 			delete(st.appliedProducts, id)
 		}
 	}
@@ -367,9 +378,12 @@ func (s *Service) refresh(ctx context.Context, shopID int64, st *shopModel, m *M
 		ctlAt = controls.UpdatedAt
 	}
 	s.mu.Lock()
-	// The window re-read from before the watermark must not move it back: a round that
-	// found nothing new keeps the watermark it started from.
-	st.purchases, st.products, st.controls = laterOf(st.purchases, pSince), laterOf(st.products, cSince), ctlAt
+	// A round's watermark never moves back (the window re-read before it would otherwise
+	// walk it back a little each round), and moves on with time when nothing changes (or
+	// the rows stamped just before a build would be re-read forever).
+	st.purchases = laterOf(laterOf(st.purchases, pSince), roundStart)
+	st.products = laterOf(laterOf(st.products, cSince), roundStart)
+	st.controls = ctlAt
 	s.mu.Unlock()
 	return nil
 }

@@ -191,11 +191,11 @@ func (c *countingStore) ProductsChangedSince(ctx context.Context, shopID int64, 
 	return ps, next, err
 }
 
-// TestServiceWatermarkHoldsWhenNothingChanges: rounds that find nothing new keep their
-// watermark. (Each round re-reads a window before it; a round that stored the window's
-// start as its new watermark would walk back in time and end up re-reading, and
-// re-applying, the whole shop every round.)
-func TestServiceWatermarkHoldsWhenNothingChanges(t *testing.T) {
+// TestServiceWatermarkMovesOnWhenNothingChanges: each round re-reads a window before its
+// watermark (late commits), so the watermark must move on with time when nothing changes —
+// neither stay at the build (the rows stamped just before it would be re-read every round,
+// forever) nor walk back by the window each round.
+func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		shop := mustServiceShop(t, db, "quiet.myshopify.com")
@@ -206,16 +206,36 @@ func TestServiceWatermarkHoldsWhenNothingChanges(t *testing.T) {
 		if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{basket(1, 11, at, 1)}); err != nil {
 			t.Fatal(err)
 		}
-		// The service's clock runs 10 minutes ahead of the stamps just written, so they lie
-		// outside every round's re-read window unless the watermark walks back.
+		// Built right after the writes: their stamps are inside the first rounds' window.
 		cs := &countingStore{DB: db}
-		svc := &recommend.Service{Store: cs, Now: func() time.Time { return time.Now().Add(10 * time.Minute) }}
+		svc := &recommend.Service{Store: cs, Overlap: time.Second}
 		svc.Warm(shop.ID)
+		svc.RunOnce(ctx)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cs.purchases, cs.products = 0, 0
+			svc.RunOnce(ctx)
+			if cs.purchases == 0 && cs.products == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rounds still re-read %d orders and %d products 10 s after the build", cs.purchases, cs.products)
+			}
+			time.Sleep(100 * time.Millisecond) // pacing the poll; the window is 1 s
+		}
 		for range 30 {
 			svc.RunOnce(ctx)
 		}
 		if cs.purchases != 0 || cs.products != 0 {
 			t.Fatalf("quiet rounds re-read %d orders and %d products", cs.purchases, cs.products)
+		}
+		// And a new order is still seen.
+		if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{basket(2, 12, time.Now(), 1)}); err != nil {
+			t.Fatal(err)
+		}
+		svc.RunOnce(ctx)
+		if st := svc.Status(shop.ID); st.Stats.Orders != 2 {
+			t.Fatalf("after a new order the model has %d orders", st.Stats.Orders)
 		}
 	})
 }

@@ -40,3 +40,5 @@ export RITORNO_TEST_POSTGRES_URL="$url"
 export RITORNO_TEST_REQUIRE_POSTGRES=1
 export CGO_ENABLED=1
 go test -race -count=1 -timeout 20m -tags browser "${pkgs[@]}"
+# The full-data evaluation skips itself under -race (ten times slower there): run it plainly.
+go test -count=1 -timeout 10m -run 'TestRecommendEvalOnlineRetail' ./cmd/ritorno

@@ -25,7 +25,8 @@ import (
 // as `make run` starts it, with the demo shop loaded from the bundled data, its model
 // built in the background; /demo/store shows the widget with real recommendations and
 // their reasons, "Add" fills the demo cart and its add_to_cart event is stored, nothing
-// shifts the layout, and a screenshot is kept (storefront-demo-real.png).
+// shifts the layout, and a screenshot is kept (storefront-demo-real-*.png); a second start
+// reuses the shop. (demo_test.go checks the same path without a browser.)
 func TestBrowserRealDemo(t *testing.T) {
 	storetest.DSNs(t, func(t *testing.T, dsn string) {
 		// The page must be the demo store's own origin (its URL is RITORNO_APP_URL), so the
@@ -107,6 +108,14 @@ func TestBrowserRealDemo(t *testing.T) {
 		}
 		t.Logf("screenshot: %s", path)
 		browsertest.QuietConsole(t, console())
+
+		// A second start finds the demo shop instead of importing it again.
+		s.stop()
+		s2 := boot(t, env, serveHooks{noWorkers: true})
+		again, err := s2.db.ShopByDomain(context.Background(), ritorno.WooCommerce, base)
+		if err != nil || again.ID != shop.ID {
+			t.Fatalf("second start: shop %+v, %v; want the first one (%d)", again, err, shop.ID)
+		}
 	})
 }
 

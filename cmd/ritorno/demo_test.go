@@ -1,3 +1,7 @@
+//go:build !browser
+
+// With -tags browser, browser_test.go walks the same path in Chromium (and more).
+
 package main
 
 import (

@@ -53,6 +53,9 @@ func TestRecommendEvalOnlineRetail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads the 20 MB online retail data set")
 	}
+	if raceEnabled {
+		t.Skip("6 minutes under the race detector: scripts/test.sh runs it without -race")
+	}
 	const data = "../../../shared/data/online-retail/online_retail.csv.gz"
 	if _, err := os.Stat(data); err != nil {
 		t.Skip("the online retail data set is not beside the checkout")
