@@ -70,9 +70,12 @@ type pair struct {
 // entry is one item of a precomputed list.
 type entry struct {
 	p      int32
-	score  float64
 	buyers int32 // the pair's co-buyers when the list was computed (cross-sell)
 	orders int32
+	score  float64
+	// w is the pair's weighted orders when the list was computed (cross-sell): while the
+	// pair is unchanged the entry can be rescored without looking the pair up.
+	w uint64
 }
 
 type product struct {
@@ -91,8 +94,11 @@ type product struct {
 	gapN   int64 // repeat purchases, summed over buyers
 	pairs  map[int32]*pair
 	cross  []entry
+	// spare is the array cross used before the last update published a new one: no reader
+	// can still hold it, so the writer builds the next list in it instead of allocating.
+	spare []entry
 	// inCross holds the products whose cross-sell list contains this one: when this
-	// product's weight grows, only those lists can change.
+	// product's weight grows, only those lists can change. Only the writer reads it.
 	inCross map[int32]struct{}
 }
 
@@ -124,9 +130,17 @@ type group struct {
 }
 
 // Model is a shop's precomputed recommendations. Many goroutines may call Recommend and
-// Stats while one goroutine applies updates.
+// Stats while updates are applied; updates run one at a time.
+//
+// An update holds the read-write lock only while it changes the purchase statistics and,
+// later, while it swaps in the lists it recomputed; it recomputes them between the two with
+// the lock released, so readers keep answering from the previous lists meanwhile (at most
+// one update stale). That is safe because only the writer mutates anything, and the
+// recomputation writes only into arrays no reader can see.
 type Model struct {
-	mu       sync.RWMutex
+	wmu sync.Mutex   // serialises writers for the whole update, recomputation included
+	mu  sync.RWMutex // readers against the writer's mutations and swaps
+
 	shopID   int64
 	opts     Options
 	epoch    time.Time
@@ -141,6 +155,13 @@ type Model struct {
 	groups   []*group
 	shop     group // every product
 	currency string
+
+	// flags is the writer's per-product scratch (flag* bits), guarded by wmu and zero
+	// between updates.
+	flags []uint8
+	// recomputing, when set, is called by the writer after it released the lock and before
+	// it recomputes lists; tests use it to hold an update there.
+	recomputing func()
 }
 
 // Build precomputes a shop's top-K lists from its purchases and catalog.
@@ -164,12 +185,15 @@ func Build(shopID int64, purchases []ritorno.Purchase, catalog []ritorno.Product
 		}
 		m.addOrder(p, nil)
 	}
+	m.growFlags()
 	for i := range m.products {
-		m.computeCross(int32(i))
+		list := m.crossList(int32(i), nil)
+		m.products[i].cross = list
+		m.reindex(int32(i), nil, list)
 	}
-	m.recomputeGroup(&m.shop)
+	m.shop.top = m.groupList(&m.shop)
 	for _, g := range m.groups {
-		m.recomputeGroup(g)
+		g.top = m.groupList(g)
 	}
 	return m
 }
@@ -265,19 +289,45 @@ func (m *Model) setProduct(cp ritorno.Product) []int32 {
 	return slices.Compact(changed)
 }
 
-// dirty collects the lists an update must recompute.
-type dirty map[int32]struct{}
+// Bits of Model.flags.
+const (
+	flagTouched  = 1 << iota // in an order the update added or removed
+	flagUp                   // touched, and its weight grew
+	flagDown                 // touched, and its weight fell
+	flagAffected             // its cross-sell list is to be checked (not touched)
+	flagMark                 // transient: in the list being merged or reindexed
+)
 
-func (d dirty) add(i int32) {
-	if d != nil {
-		d[i] = struct{}{}
+// change records the products an update's orders touched, with their weights before it:
+// only their lists, and the lists their changed weights reach, can differ afterwards.
+type change struct {
+	touched []int32
+	before  []uint64
+}
+
+// touch records product i before an order changes its statistics (ch nil: Build).
+func (m *Model) touch(ch *change, i int32) {
+	if ch == nil {
+		return
+	}
+	m.growFlags()
+	if m.flags[i]&flagTouched != 0 {
+		return
+	}
+	m.flags[i] |= flagTouched
+	ch.touched = append(ch.touched, i)
+	ch.before = append(ch.before, m.products[i].w)
+}
+
+func (m *Model) growFlags() {
+	if n := len(m.products) - len(m.flags); n > 0 {
+		m.flags = append(m.flags, make([]uint8, n)...)
 	}
 }
 
-// addOrder adds a purchase's statistics. With d nil (Build) lists are computed afterwards;
-// otherwise the lists that may change are marked in d and best-seller lists are kept up to
-// date as each product's weight grows.
-func (m *Model) addOrder(pu ritorno.Purchase, d dirty) {
+// addOrder adds a purchase's statistics, recording the products it touches in ch; lists
+// are recomputed afterwards.
+func (m *Model) addOrder(pu ritorno.Purchase, ch *change) {
 	o := &order{id: pu.OrderID, buyer: pu.Buyer, at: pu.At, w: m.weight(pu.At)}
 	seen := map[int32]int{}
 	for _, it := range pu.Items {
@@ -325,6 +375,7 @@ func (m *Model) addOrder(pu ritorno.Purchase, d dirty) {
 	prior := b.coboughtMatrix(o.items, nil)
 	n := len(o.items)
 	for x, i := range o.items {
+		m.touch(ch, i)
 		p := m.products[i]
 		p.orders++
 		p.w += o.w
@@ -352,46 +403,10 @@ func (m *Model) addOrder(pu ritorno.Purchase, d dirty) {
 			m.own(b, i, o)
 		}
 	}
-	if d != nil {
-		for _, i := range o.items {
-			d.add(i)
-		}
-		for _, j := range o.items {
-			// j's weight grew, so its score fell in every list holding it; other lists
-			// do not change.
-			for i := range m.products[j].inCross {
-				if _, ok := d[i]; !ok {
-					m.lowered(i, j, d)
-				}
-			}
-			m.raiseInGroups(j)
-		}
-	}
 }
 
-// lowered updates list i after j's score in it fell (only j's weight changed since the list
-// was exact): j moves down in place while it stays ahead of the last entry; otherwise an
-// item outside the list may now beat it, and the list is recomputed.
-func (m *Model) lowered(i, j int32, d dirty) {
-	list := m.products[i].cross
-	k := slices.IndexFunc(list, func(e entry) bool { return e.p == j })
-	if k < 0 {
-		return
-	}
-	e := list[k]
-	e.score = m.similarity(i, j, m.products[i].pairs[j])
-	last := len(list) - 1
-	if len(list) == m.opts.K && (k == last || !better(e, list[last], m.products)) {
-		d.add(i)
-		return
-	}
-	list = slices.Delete(list, k, k+1)
-	at := sort.Search(len(list), func(x int) bool { return better(e, list[x], m.products) })
-	m.products[i].cross = slices.Insert(list, at, e)
-}
-
-// removeOrder subtracts an order's statistics; d marks every list that may change.
-func (m *Model) removeOrder(id int64, d dirty) {
+// removeOrder subtracts an order's statistics, recording the products it touches in ch.
+func (m *Model) removeOrder(id int64, ch *change) {
 	o := m.orders[id]
 	if o == nil {
 		return
@@ -405,6 +420,7 @@ func (m *Model) removeOrder(id int64, d dirty) {
 	prior := b.coboughtMatrix(o.items, o)
 	n := len(o.items)
 	for x, i := range o.items {
+		m.touch(ch, i)
 		p := m.products[i]
 		p.orders--
 		p.w -= o.w
@@ -434,21 +450,6 @@ func (m *Model) removeOrder(id int64, d dirty) {
 	} else if b.orders == 0 {
 		delete(m.buyers, o.buyer)
 		m.units--
-	}
-	if d != nil {
-		for _, i := range o.items {
-			p := m.products[i]
-			d.add(i)
-			for j := range p.pairs {
-				d.add(j)
-			}
-			for j := range p.inCross {
-				d.add(j)
-			}
-		}
-		for _, i := range o.items {
-			m.lowerInGroups(i)
-		}
 	}
 }
 
@@ -546,13 +547,21 @@ func (ow *owned) gapSeconds() int64 { return int64(ow.last.Sub(ow.first) / time.
 // similarity is the cross-sell score of j for i: the cosine of the two products' weighted
 // order vectors, shrunk towards zero for few co-buyers. Cosine divides by both products'
 // weights, so a best-seller does not top every list merely by being everywhere.
-func (m *Model) similarity(i, j int32, pp *pair) float64 {
+func (m *Model) similarity(i, j int32, pp *pair) float64 { return m.cosine(i, j, pp.w, pp.buyers) }
+
+// cosine is similarity given the pair's weighted orders and co-buyers.
+func (m *Model) cosine(i, j int32, w uint64, buyers int32) float64 {
 	wi, wj := float64(m.products[i].w), float64(m.products[j].w)
 	if wi == 0 || wj == 0 {
 		return 0
 	}
-	b := float64(pp.buyers)
-	return float64(pp.w) / math.Sqrt(wi*wj) * b / (b + m.opts.Shrinkage)
+	b := float64(buyers)
+	return float64(w) / math.Sqrt(wi*wj) * b / (b + m.opts.Shrinkage)
+}
+
+// pairEntry is j's entry in i's cross-sell list.
+func (m *Model) pairEntry(i, j int32, pp *pair) entry {
+	return entry{p: j, score: m.similarity(i, j, pp), buyers: pp.buyers, orders: pp.orders, w: pp.w}
 }
 
 func better(a, b entry, ids []*product) bool {
@@ -562,33 +571,126 @@ func better(a, b entry, ids []*product) bool {
 	return ids[a.p].id < ids[b.p].id
 }
 
-// computeCross recomputes product i's cross-sell list from all its pairs.
-func (m *Model) computeCross(i int32) {
+// crossList computes product i's cross-sell list from all its pairs, building it in buf's
+// array when buf has one.
+func (m *Model) crossList(i int32, buf []entry) []entry {
 	p := m.products[i]
-	for _, e := range p.cross {
-		delete(m.products[e.p].inCross, i)
+	list := buf[:0]
+	if list == nil {
+		list = make([]entry, 0, min(len(p.pairs), m.opts.K+1))
 	}
-	list := make([]entry, 0, min(len(p.pairs), m.opts.K+1))
 	for j, pp := range p.pairs {
 		if pp.buyers <= 0 {
 			continue
 		}
-		e := entry{p: j, score: m.similarity(i, j, pp), buyers: pp.buyers, orders: pp.orders}
-		if len(list) == m.opts.K && !better(e, list[len(list)-1], m.products) {
-			continue
-		}
-		k := sort.Search(len(list), func(k int) bool { return better(e, list[k], m.products) })
-		list = slices.Insert(list, k, e)
-		if len(list) > m.opts.K {
-			list = list[:m.opts.K]
-		}
+		list = m.offer(list, m.pairEntry(i, j, pp), m.opts.K)
 	}
 	if len(list) == 0 {
-		list = nil
+		return nil
 	}
-	p.cross = list
+	return list
+}
+
+// offer inserts e into list (best first) when it ranks among the best n.
+func (m *Model) offer(list []entry, e entry, n int) []entry {
+	if len(list) >= n && !better(e, list[n-1], m.products) {
+		return list
+	}
+	k := sort.Search(len(list), func(k int) bool { return better(e, list[k], m.products) })
+	list = slices.Insert(list, k, e)
+	if len(list) > n {
+		list = list[:n]
+	}
+	return list
+}
+
+// shiftedCross is product j's list after an update whose orders did not contain j: j's
+// pairs and weight are as before, so only the scores of products whose weight changed
+// moved. It keeps the other entries, rescores those products and merges them back in.
+// That equals a full recomputation unless the old K-th entry lost ground: products left
+// out of the old list ranked below it and may now rank above the new K-th, so ok is false
+// and the caller recomputes (the returned slice is then only a buffer). moved is false when
+// the list holds the same products as before, only rescored and reordered.
+func (m *Model) shiftedCross(j int32, down []int32) (list []entry, ok, moved bool) {
+	p := m.products[j]
+	old, k := p.cross, m.opts.K
+	list = p.spare[:0]
+	for _, e := range old {
+		if m.flags[e.p]&(flagUp|flagDown) == 0 {
+			list = append(list, e)
+		}
+	}
+	for _, e := range old {
+		if m.flags[e.p]&(flagUp|flagDown) != 0 {
+			e.score = m.cosine(j, e.p, e.w, e.buyers) // the pair is as it was
+			list = m.offer(list, e, k)
+		}
+	}
+	// A product whose weight fell rose in every list it has a pair in, so it may enter.
+	// (One whose weight grew fell, so it stays out.)
+	if len(down) > 0 {
+		for _, e := range old {
+			m.flags[e.p] |= flagMark
+		}
+		enter := func(c int32, pp *pair) {
+			if pp == nil || pp.buyers <= 0 {
+				return
+			}
+			if e := m.pairEntry(j, c, pp); len(list) < k || better(e, list[k-1], m.products) {
+				moved = true
+				list = m.offer(list, e, k)
+			}
+		}
+		if len(down) <= len(p.pairs) {
+			for _, c := range down {
+				if m.flags[c]&flagMark == 0 {
+					enter(c, p.pairs[c])
+				}
+			}
+		} else {
+			for c, pp := range p.pairs {
+				if m.flags[c]&(flagDown|flagMark) == flagDown {
+					enter(c, pp)
+				}
+			}
+		}
+		for _, e := range old {
+			m.flags[e.p] &^= flagMark
+		}
+	}
+	if len(old) == k && (len(list) < k || better(old[k-1], list[k-1], m.products)) {
+		return list, false, true
+	}
+	moved = moved || len(list) != len(old)
+	if len(list) == 0 {
+		return nil, true, moved
+	}
+	return list, true, moved
+}
+
+// reindex keeps inCross in step with product i's list changing from old to list.
+func (m *Model) reindex(i int32, old, list []entry) {
 	for _, e := range list {
-		m.products[e.p].inCross[i] = struct{}{}
+		m.flags[e.p] |= flagMark
+	}
+	for _, e := range old {
+		if m.flags[e.p]&flagMark == 0 {
+			delete(m.products[e.p].inCross, i)
+		}
+	}
+	for _, e := range list {
+		m.flags[e.p] &^= flagMark
+	}
+	for _, e := range old {
+		m.flags[e.p] |= flagMark
+	}
+	for _, e := range list {
+		if m.flags[e.p]&flagMark == 0 {
+			m.products[e.p].inCross[i] = struct{}{}
+		}
+	}
+	for _, e := range old {
+		m.flags[e.p] &^= flagMark
 	}
 }
 
@@ -597,7 +699,8 @@ func (m *Model) popEntry(i int32) entry {
 	return entry{p: i, score: float64(p.w), buyers: p.buyers, orders: p.orders}
 }
 
-func (m *Model) recomputeGroup(g *group) {
+// groupList computes a best-seller list from all the group's members.
+func (m *Model) groupList(g *group) []entry {
 	list := make([]entry, 0, len(g.members))
 	for _, i := range g.members {
 		if m.products[i].orders > 0 {
@@ -608,75 +711,184 @@ func (m *Model) recomputeGroup(g *group) {
 	if len(list) > m.opts.GroupListLen {
 		list = list[:m.opts.GroupListLen]
 	}
-	g.top = slices.Clip(list)
+	return slices.Clip(list)
 }
 
-// raise keeps a best-seller list exact after product i's weight grew (no other changed).
-func (m *Model) raise(g *group, i int32) {
-	e := m.popEntry(i)
-	k := slices.IndexFunc(g.top, func(x entry) bool { return x.p == i })
-	if k >= 0 {
-		g.top = slices.Delete(g.top, k, k+1)
-	} else if len(g.top) >= m.opts.GroupListLen && !better(e, g.top[len(g.top)-1], m.products) {
-		return
-	}
-	at := sort.Search(len(g.top), func(x int) bool { return better(e, g.top[x], m.products) })
-	g.top = slices.Insert(g.top, at, e)
-	if len(g.top) > m.opts.GroupListLen {
-		g.top = g.top[:m.opts.GroupListLen]
-	}
-}
-
-func (m *Model) raiseInGroups(i int32) {
-	m.raise(&m.shop, i)
-	for _, g := range m.products[i].groups {
-		m.raise(m.groups[g], i)
-	}
-}
-
-func (m *Model) lowerInGroups(i int32) {
-	in := func(g *group) bool { return slices.ContainsFunc(g.top, func(x entry) bool { return x.p == i }) }
-	if in(&m.shop) {
-		m.recomputeGroup(&m.shop)
-	}
-	for _, g := range m.products[i].groups {
-		if in(m.groups[g]) {
-			m.recomputeGroup(m.groups[g])
+// shiftedGroup is g's best-seller list after an update that changed the statistics of the
+// touched members cands and of no other product: the other entries are kept and cands
+// merged back in. As in shiftedCross, ok is false when the old last entry lost ground.
+func (m *Model) shiftedGroup(g *group, cands []int32) (list []entry, ok bool) {
+	old, n := g.top, m.opts.GroupListLen
+	list = make([]entry, 0, min(n, len(old)+len(cands))+1)
+	for _, e := range old {
+		if m.flags[e.p]&flagTouched == 0 {
+			list = append(list, e)
 		}
 	}
+	for _, c := range cands {
+		if m.products[c].orders > 0 {
+			list = m.offer(list, m.popEntry(c), n)
+		}
+	}
+	if len(old) == n && (len(list) < n || better(old[n-1], list[n-1], m.products)) {
+		return nil, false
+	}
+	return slices.Clip(list), true
 }
 
-func (m *Model) flush(d dirty) {
-	for i := range d {
-		m.computeCross(i)
+type crossSwap struct {
+	i     int32
+	list  []entry
+	moved bool // the list's products may differ from the old list's (inCross to update)
+}
+
+type groupSwap struct {
+	g   *group
+	top []entry
+}
+
+// refreshLists recomputes the lists an update may have changed and publishes them. The
+// caller holds wmu but not mu: readers use the old lists until the brief swap at the end.
+func (m *Model) refreshLists(ch *change) {
+	if len(ch.touched) == 0 {
+		return
 	}
+	if m.recomputing != nil {
+		m.recomputing()
+	}
+	m.growFlags()
+	var down []int32
+	for k, i := range ch.touched {
+		switch w := m.products[i].w; {
+		case w > ch.before[k]:
+			m.flags[i] |= flagUp
+		case w < ch.before[k]:
+			m.flags[i] |= flagDown
+			down = append(down, i)
+		}
+	}
+	var swaps []crossSwap
+	publish := func(i int32, list []entry, moved bool) {
+		if !slices.Equal(list, m.products[i].cross) {
+			swaps = append(swaps, crossSwap{i, list, moved})
+		}
+	}
+	// A product in the update's orders has new pairs or a new weight: recompute its list.
+	for _, i := range ch.touched {
+		publish(i, m.crossList(i, m.products[i].spare), true)
+	}
+	// Another product's list changes only through the scores of products whose weight
+	// changed: those in it, and (weight fell) those it has a pair with.
+	var affected []int32
+	mark := func(j int32) {
+		if m.flags[j]&(flagTouched|flagAffected) == 0 {
+			m.flags[j] |= flagAffected
+			affected = append(affected, j)
+		}
+	}
+	for _, c := range ch.touched {
+		f := m.flags[c]
+		if f&(flagUp|flagDown) == 0 {
+			continue
+		}
+		for j := range m.products[c].inCross {
+			mark(j)
+		}
+		if f&flagDown != 0 {
+			for j := range m.products[c].pairs {
+				mark(j)
+			}
+		}
+	}
+	for _, j := range affected {
+		list, ok, moved := m.shiftedCross(j, down)
+		if !ok {
+			list = m.crossList(j, list)
+		}
+		publish(j, list, moved)
+	}
+	groups := m.groupUpdates(ch.touched)
+
+	m.mu.Lock()
+	for _, s := range swaps {
+		p := m.products[s.i]
+		p.cross, p.spare = s.list, p.cross
+	}
+	for _, s := range groups {
+		s.g.top = s.top
+	}
+	m.mu.Unlock()
+	for _, s := range swaps {
+		if s.moved {
+			m.reindex(s.i, m.products[s.i].spare, s.list)
+		}
+	}
+	for _, i := range ch.touched {
+		m.flags[i] = 0
+	}
+	for _, j := range affected {
+		m.flags[j] = 0
+	}
+}
+
+// groupUpdates computes the best-seller lists holding a touched product: the shop's and
+// those of the touched products' groups.
+func (m *Model) groupUpdates(touched []int32) []groupSwap {
+	if len(touched) == 0 {
+		return nil
+	}
+	cands := map[*group][]int32{&m.shop: touched}
+	order := []*group{&m.shop}
+	for _, c := range touched {
+		for _, g := range m.products[c].groups {
+			gr := m.groups[g]
+			if _, ok := cands[gr]; !ok {
+				order = append(order, gr)
+			}
+			cands[gr] = append(cands[gr], c)
+		}
+	}
+	out := make([]groupSwap, 0, len(order))
+	for _, g := range order {
+		top, ok := m.shiftedGroup(g, cands[g])
+		if !ok {
+			top = m.groupList(g)
+		}
+		out = append(out, groupSwap{g, top})
+	}
+	return out
 }
 
 // ApplyPurchase adds an order, or replaces an order already applied (idempotent by
 // OrderID); an order with no items removes it.
 func (m *Model) ApplyPurchase(p ritorno.Purchase) { m.ApplyPurchases([]ritorno.Purchase{p}) }
 
-// ApplyPurchases applies several orders, recomputing each affected list once.
+// ApplyPurchases applies several orders, recomputing each affected list once. Readers wait
+// only while the statistics change and while the new lists are swapped in.
 func (m *Model) ApplyPurchases(ps []ritorno.Purchase) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	ch := &change{}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	d := dirty{}
 	for _, p := range ps {
-		m.removeOrder(p.OrderID, d)
+		m.removeOrder(p.OrderID, ch)
 		if len(p.Items) > 0 {
-			m.addOrder(p, d)
+			m.addOrder(p, ch)
 		}
 	}
-	m.flush(d)
+	m.mu.Unlock()
+	m.refreshLists(ch)
 }
 
 // RemovePurchase removes an order (cancelled, fully refunded, deleted).
 func (m *Model) RemovePurchase(orderID int64) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	ch := &change{}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	d := dirty{}
-	m.removeOrder(orderID, d)
-	m.flush(d)
+	m.removeOrder(orderID, ch)
+	m.mu.Unlock()
+	m.refreshLists(ch)
 }
 
 // UpsertProduct records a catalog change; status, stock, price and variants take effect on
@@ -686,16 +898,30 @@ func (m *Model) UpsertProduct(p ritorno.Product) {
 	if p.ShopID != 0 && p.ShopID != m.shopID {
 		return
 	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, g := range m.setProduct(p) {
-		m.recomputeGroup(m.groups[g])
+	changed := m.setProduct(p)
+	m.mu.Unlock()
+	if len(changed) == 0 {
+		return
 	}
+	tops := make([][]entry, len(changed))
+	for k, g := range changed {
+		tops[k] = m.groupList(m.groups[g])
+	}
+	m.mu.Lock()
+	for k, g := range changed {
+		m.groups[g].top = tops[k]
+	}
+	m.mu.Unlock()
 }
 
 // SetControls replaces the merchant's controls; the next read applies them.
 func (m *Model) SetControls(c ritorno.RecommendControls) {
 	cc := compileControls(c)
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	m.controls = cc
 	m.mu.Unlock()
@@ -720,6 +946,7 @@ func (m *Model) Stats() Stats {
 	defer m.mu.RUnlock()
 	s := Stats{ShopID: m.shopID, Products: len(m.products), Orders: len(m.orders), Buyers: len(m.buyers)}
 	const mapEntry = 48
+	const entrySize = 32 // bytes of an entry
 	var bytes int64
 	for _, p := range m.products {
 		if p.cat != nil {
@@ -727,7 +954,9 @@ func (m *Model) Stats() Stats {
 			bytes += 512 + int64(len(p.cat.Variants))*160
 		}
 		s.Pairs += len(p.pairs)
-		bytes += 200 + int64(len(p.pairs))*(mapEntry+12) + int64(len(p.inCross))*(mapEntry+4) + int64(cap(p.cross))*24
+		// inCross is the writer's alone; it holds one entry per list entry, so the lists'
+		// lengths add up to its size.
+		bytes += 200 + int64(len(p.pairs))*(mapEntry+12) + int64(len(p.cross))*(mapEntry+4) + int64(cap(p.cross)+cap(p.spare))*entrySize
 	}
 	s.Pairs /= 2
 	bytes += int64(s.Pairs) * 24 // pair structs (shared by both directions)
@@ -742,9 +971,9 @@ func (m *Model) Stats() Stats {
 	}
 	bytes += int64(len(m.index)) * (mapEntry + 12)
 	for _, g := range m.groups {
-		bytes += int64(len(g.members))*4 + int64(cap(g.top))*24
+		bytes += int64(len(g.members))*4 + int64(cap(g.top))*entrySize
 	}
-	bytes += int64(cap(m.shop.top)) * 24
+	bytes += int64(cap(m.shop.top)) * entrySize
 	s.Bytes = bytes
 	return s
 }

@@ -440,3 +440,170 @@ func TestConcurrentReadsDuringUpdates(t *testing.T) {
 		}
 	}
 }
+
+// withoutEmptyGroups drops the best-seller lists of groups left empty: an incremental
+// model keeps a collection that lost its last product, a rebuild never creates it.
+func withoutEmptyGroups(s map[string]any) map[string]any {
+	for k, v := range s {
+		if l, ok := v.([]int64); ok && len(l) == 0 {
+			delete(s, k)
+		}
+	}
+	return s
+}
+
+// TestIncrementalBatchesEqualRebuild covers what the single-order property test does not:
+// batches mixing new, replaced, identically re-sent and removed orders (so that weights
+// rise, fall or stay within one update), and products moving between collections, with
+// short lists so that the K-th entry is often the one that moves.
+func TestIncrementalBatchesEqualRebuild(t *testing.T) {
+	for seed := int64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(seed))
+			nProducts := 5 + rng.Intn(35)
+			catalog := map[int64]ritorno.Product{}
+			setCollection := func(id int64) ritorno.Product {
+				p := mustProduct(t, id, 500+rng.Int63n(3000))
+				p.Collections = []string{fmt.Sprint("c", rng.Intn(4))}
+				catalog[id] = p
+				return p
+			}
+			var initial []ritorno.Product
+			for id := int64(1); id <= int64(nProducts); id++ {
+				initial = append(initial, setCollection(id))
+			}
+			randomOrder := func(id int64) ritorno.Purchase {
+				var prods []int64
+				for k := 0; k < 1+rng.Intn(5); k++ {
+					prods = append(prods, 1+int64(rng.Intn(nProducts)))
+				}
+				return purchase(id, int64(rng.Intn(10)), t0.Add(time.Duration(rng.Intn(400*24))*time.Hour), prods...)
+			}
+			final := map[int64]ritorno.Purchase{}
+			var start []ritorno.Purchase
+			for id := int64(1); id <= int64(10+rng.Intn(60)); id++ {
+				p := randomOrder(id)
+				final[id], start = p, append(start, p)
+			}
+			opts := Options{K: 1 + rng.Intn(5), GroupListLen: 1 + rng.Intn(6)}
+			inc := Build(1, start, initial, ritorno.RecommendControls{}, opts, now0)
+			nextID := int64(1000)
+			anyID := func() int64 { // an order applied at some point, perhaps removed since
+				k := rng.Int63n(nextID - 1000 + int64(len(start)))
+				if k < int64(len(start)) {
+					return start[k].OrderID
+				}
+				return 1001 + k - int64(len(start))
+			}
+			for round := 0; round < 40; round++ {
+				var batch []ritorno.Purchase
+				for k := 0; k < 1+rng.Intn(6); k++ {
+					switch rng.Intn(6) {
+					case 0, 1: // a new order
+						nextID++
+						p := randomOrder(nextID)
+						final[p.OrderID], batch = p, append(batch, p)
+					case 2: // replaced with other items
+						p := randomOrder(anyID())
+						final[p.OrderID], batch = p, append(batch, p)
+					case 3: // sent again unchanged: no weight moves
+						if p, ok := final[anyID()]; ok {
+							batch = append(batch, p)
+						}
+					case 4: // removed inside the batch
+						id := anyID()
+						delete(final, id)
+						batch = append(batch, ritorno.Purchase{OrderID: id})
+					case 5: // removed on its own, after the batch so far
+						inc.ApplyPurchases(batch)
+						batch = nil
+						id := anyID()
+						delete(final, id)
+						inc.RemovePurchase(id)
+					}
+				}
+				inc.ApplyPurchases(batch)
+				if rng.Intn(4) == 0 {
+					inc.UpsertProduct(setCollection(1 + rng.Int63n(int64(nProducts))))
+				}
+			}
+			var all []ritorno.Purchase
+			for _, p := range final {
+				all = append(all, p)
+			}
+			var cat []ritorno.Product
+			for _, p := range catalog {
+				cat = append(cat, p)
+			}
+			full := Build(1, all, cat, ritorno.RecommendControls{}, opts, now0)
+			if a, b := withoutEmptyGroups(snapshot(inc)), withoutEmptyGroups(snapshot(full)); !reflect.DeepEqual(a, b) {
+				for k := range b {
+					if !reflect.DeepEqual(a[k], b[k]) {
+						t.Errorf("%s: incremental %v, rebuild %v", k, a[k], b[k])
+					}
+				}
+				for k := range a {
+					if _, ok := b[k]; !ok {
+						t.Errorf("%s only in the incremental model: %v", k, a[k])
+					}
+				}
+			}
+			for id := int64(1); id <= int64(nProducts); id++ {
+				req := Request{Placement: PlacementProduct, ProductID: id, Limit: 5, Now: now0}
+				if a, b := inc.Recommend(req), full.Recommend(req); !reflect.DeepEqual(a, b) {
+					t.Fatalf("product %d: incremental %+v, rebuild %+v", id, a, b)
+				}
+			}
+		})
+	}
+}
+
+// mustRecommendWithin answers req, failing the test if that takes longer than d (a reader
+// blocked behind the writer would never return while the writer is held).
+func mustRecommendWithin(t *testing.T, m *Model, req Request, d time.Duration) Response {
+	t.Helper()
+	got := make(chan Response, 1)
+	go func() { got <- m.Recommend(req) }()
+	select {
+	case r := <-got:
+		return r
+	case <-time.After(d):
+		t.Fatalf("Recommend did not return within %v while the writer recomputed lists", d)
+		return Response{}
+	}
+}
+
+// TestReadersDoNotWaitForRecomputation holds an update between its statistics change and
+// its list swap: reads answer meanwhile, from the lists before the update, and see the new
+// lists once it finishes.
+func TestReadersDoNotWaitForRecomputation(t *testing.T) {
+	m := Build(1, togetherHistory(), mustCatalog(t, 7), ritorno.RecommendControls{}, Options{}, now0)
+	req := Request{Placement: PlacementProduct, ProductID: 1, Limit: 3, Only: KindCrossSell, Now: now0}
+	before := ids(m.Recommend(req).Items) // 2, 3, then the best-seller 7
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	m.recomputing = func() {
+		close(held)
+		<-release
+	}
+	// Six buyers now buy 1 with 6: 6 overtakes 2 and 3 in product 1's list.
+	var batch []ritorno.Purchase
+	for b := int64(50); b < 56; b++ {
+		batch = append(batch, purchase(500+b, b, now0.Add(-day), 1, 6))
+	}
+	go func() {
+		defer close(done)
+		m.ApplyPurchases(batch)
+	}()
+	<-held
+	if got := ids(mustRecommendWithin(t, m, req, 10*time.Second).Items); !slices.Equal(got, before) {
+		t.Errorf("during the update: %v, want the previous answer %v", got, before)
+	}
+	if s := m.Stats(); s.Orders != len(togetherHistory())+len(batch) {
+		t.Errorf("during the update: orders = %d, want the new statistics", s.Orders)
+	}
+	close(release)
+	<-done
+	if got := ids(m.Recommend(req).Items); len(got) == 0 || got[0] != 6 {
+		t.Errorf("after the update: %v, want 6 first", got)
+	}
+}
