@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/ritorno
 PKGS    := ./...
 
-.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke bench-webhooks bench-import clean
+.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke bench-webhooks bench-import bench-storefront clean
 
 ## run: the server on :8080 with the embedded database in ./data
 run:
@@ -53,6 +53,15 @@ fuzz:
 BENCH_ARGS ?= --duration 10s --concurrency 16
 bench-webhooks: build
 	scripts/bench.sh $(BIN) $(BENCH_ARGS)
+
+## bench-storefront: `ritorno bench storefront` — GET recommendations through the whole HTTP
+## stack over loopback on the in-memory 50,000-product, 1,000,000-order shop, against a static
+## answer of the same size: p50/p99 at 2,000 requests/s and each one's highest sustainable
+## rate; prints JSON; no database. BENCH_STOREFRONT_ARGS adds flags (e.g. --orders 100000
+## --step-duration 5s for a quick run, --cpuprofile FILE). Run it on a quiet machine.
+BENCH_STOREFRONT_ARGS ?=
+bench-storefront: build
+	$(BIN) bench storefront $(BENCH_STOREFRONT_ARGS)
 
 ## bench-import: `ritorno bench import` on a durable throwaway PostgreSQL (fsync and
 ## synchronous_commit on) for BENCH_IMPORT_ORDERS orders, then on SQLite for

@@ -1,8 +1,6 @@
 package recommend
 
 import (
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -13,16 +11,12 @@ import (
 	"github.com/ritorno/ritorno"
 )
 
-// The benchmark shop is generated, deterministically: 50,000 products in 500 collections of
-// 100, popularity Zipf-like (exponent 1.1) over the whole catalog; 1,000,000 orders over
-// two years from 300,000 customers whose order counts are long-tailed; 1 + geometric(0.45)
-// distinct products per order (mean ≈ 2.2), each further item from the first item's
-// collection with probability 0.7, else from the whole catalog.
+// The benchmark shop is SyntheticShop(1, 1, 50_000, 1_000_000): 50,000 products in 500
+// collections of 100, popularity Zipf-like over the whole catalog; 1,000,000 orders over two
+// years from 300,000 customers with long-tailed order counts; about 2.2 products per order.
 const (
-	benchProducts    = 50_000
-	benchOrders      = 1_000_000
-	benchCustomers   = 300_000
-	benchCollections = 500
+	benchProducts = 50_000
+	benchOrders   = 1_000_000
 )
 
 type benchShop struct {
@@ -36,65 +30,11 @@ var (
 	benchData benchShop
 )
 
-// zipf draws ranks in [0, n) with P(k) ∝ 1/(k+1)^s by inverting a precomputed CDF.
-type zipf struct{ cdf []float64 }
-
-func newZipf(n int, s float64) *zipf {
-	z := &zipf{cdf: make([]float64, n)}
-	var sum float64
-	for k := range n {
-		sum += 1 / math.Pow(float64(k+1), s)
-		z.cdf[k] = sum
-	}
-	for k := range z.cdf {
-		z.cdf[k] /= sum
-	}
-	return z
-}
-
-func (z *zipf) draw(r *rand.Rand) int {
-	k, _ := slices.BinarySearch(z.cdf, r.Float64())
-	return min(k, len(z.cdf)-1)
-}
-
 func mustBenchShop(b *testing.B) benchShop {
 	b.Helper()
 	benchOnce.Do(func() {
-		r := rand.New(rand.NewPCG(1, 2))
-		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		benchData.now = start.Add(2 * 365 * 24 * time.Hour)
-		// Popularity rank → product id, shuffled so that collections mix popular and rare.
-		perm := r.Perm(benchProducts)
-		for id := range benchProducts {
-			benchData.catalog = append(benchData.catalog, ritorno.Product{ShopID: 1, PlatformID: int64(id + 1),
-				Title: fmt.Sprintf("Product %d", id+1), Status: ritorno.ProductActive, PublishedAt: start,
-				ProductType: fmt.Sprintf("type-%d", id%50), Collections: []string{fmt.Sprintf("c%d", id/(benchProducts/benchCollections))},
-				Variants: []ritorno.Variant{{PlatformID: int64(id+1) * 10, Position: 1, Price: ritorno.Money{Amount: 500 + int64(r.IntN(9500)), Currency: "USD"}}}})
-		}
-		global := newZipf(benchProducts, 1.1)
-		local := newZipf(benchProducts/benchCollections, 1.1)
-		customers := newZipf(benchCustomers, 0.8)
-		span := benchData.now.Sub(start)
-		for o := range benchOrders {
-			first := perm[global.draw(r)]
-			items := []int64{int64(first + 1)}
-			for r.Float64() < 0.55 && len(items) < 30 {
-				var p int
-				if r.Float64() < 0.7 {
-					col := first / (benchProducts / benchCollections)
-					p = col*(benchProducts/benchCollections) + local.draw(r)
-				} else {
-					p = perm[global.draw(r)]
-				}
-				items = append(items, int64(p+1))
-			}
-			pu := ritorno.Purchase{OrderID: int64(o + 1), Buyer: int64(customers.draw(r) + 1),
-				At: start.Add(time.Duration(r.Int64N(int64(span))))}
-			for _, id := range items {
-				pu.Items = append(pu.Items, ritorno.PurchasedItem{ProductID: id, Quantity: 1, UnitPrice: ritorno.Money{Amount: 1000, Currency: "USD"}})
-			}
-			benchData.purchases = append(benchData.purchases, pu)
-		}
+		s := SyntheticShop(1, 1, benchProducts, benchOrders)
+		benchData = benchShop{catalog: s.Catalog, purchases: s.Purchases, now: s.Now}
 	})
 	return benchData
 }

@@ -54,6 +54,7 @@ Usage:
   ritorno gdpr requests|export  customers' data requests and their exports
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno bench import          import benchmark: a generated 1,000,000-order file
+  ritorno bench storefront      storefront benchmark: recommendations over HTTP at 2,000 requests/s
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
   ritorno help                  this text
 

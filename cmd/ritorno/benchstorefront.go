@@ -1,0 +1,745 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/recommend"
+	"github.com/ritorno/ritorno/storefront"
+)
+
+const benchStorefrontUsage = `Usage: ritorno bench storefront [options]
+
+Measures GET recommendations through the whole HTTP stack (the server's router and
+middleware, rate limits, app proxy signature check, engine, DTO, tracking tokens, ETag)
+over loopback, on the benchmark shop of the recommendation issue built in memory (no
+database), against a static JSON answer of the same size on the same router, in the same
+run. Load is open-loop: requests are due every 1/rate seconds and latency is counted from
+that due time (a late send counts as waiting), on keep-alive connections, each request a
+differently signed app proxy URL signed before the phase. Each handler runs at --rate for
+--duration, then a step search finds its highest sustainable rate: p99 within --p99, no
+errors, and at least 99 % of the offered rate achieved. Prints JSON.
+
+Options:
+  --orders N          orders of the synthetic shop (default 1000000; fewer for a smoke run)
+  --products N        products of the synthetic shop (default 50000)
+  --rate R            requests per second of the main measurement (default 2000)
+  --duration D        length of the main measurement per handler (default 20s)
+  --step-duration D   length of each step of the search (default 20s: long enough at 2,000/s
+                      for the garbage of the step to cause a collection of the large heap)
+  --max-rate R        the search stops rising here (default 40000)
+  --refine N          bisection steps between the last pass and the first failure (default 3)
+  --search=false      skip the search
+  --connections N     keep-alive connections, one sender each (default 64)
+  --p99 D             the latency bound of a sustainable rate (default 10ms)
+  --limit N           items asked for per request (default 4, the widget's)
+  --cpuprofile FILE   CPU profile of the load phases
+`
+
+// sfBenchReport is what `ritorno bench storefront` prints.
+type sfBenchReport struct {
+	Machine benchMachine `json:"machine"`
+	// LoadAverage is /proc/loadavg's 1, 5 and 15 minute averages before and after the run:
+	// the generator, the server and anything else on the machine share its CPUs.
+	LoadAverage struct {
+		Before string `json:"before"`
+		After  string `json:"after"`
+	} `json:"load_average"`
+	Settings sfBenchSettings  `json:"settings"`
+	Shop     sfBenchShop      `json:"shop"`
+	Handlers []sfBenchHandler `json:"handlers"`
+	// TargetMet says the recommendations handler was sustainable at --rate.
+	TargetMet bool `json:"target_met"`
+}
+
+type sfBenchSettings struct {
+	Rate         float64 `json:"rate"`
+	Duration     string  `json:"duration"`
+	Search       bool    `json:"search"`
+	StepDuration string  `json:"step_duration"`
+	MaxRate      float64 `json:"max_rate"`
+	Connections  int     `json:"connections"`
+	P99BoundMs   float64 `json:"p99_bound_ms"`
+	Limit        int     `json:"limit"`
+	Sustainable  string  `json:"sustainable"`
+	Requests     string  `json:"requests"`
+	Generator    string  `json:"generator"`
+}
+
+type sfBenchShop struct {
+	Products        int     `json:"products"`
+	Orders          int     `json:"orders"`
+	Buyers          int     `json:"buyers"`
+	Pairs           int     `json:"pairs"`
+	GenerateSeconds float64 `json:"generate_seconds"`
+	BuildSeconds    float64 `json:"build_seconds"`
+	// HeapMB is the Go heap in use once the shop is built and its purchases are dropped
+	// (what a server holds for it); ModelMB is the model's own estimate (Stats.Bytes).
+	HeapMB    float64 `json:"heap_after_build_mb"`
+	ModelMB   float64 `json:"model_estimate_mb"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// ResponseBytes is the median body of a sample of real answers; the static handler
+	// serves one of exactly that size.
+	ResponseBytes int     `json:"response_bytes"`
+	ResponseItems float64 `json:"response_items_mean"`
+	SampleSize    int     `json:"response_sample"`
+}
+
+type sfBenchHandler struct {
+	Name   string      `json:"name"`
+	Path   string      `json:"path"`
+	AtRate sfBenchStep `json:"at_rate"`
+	// Search are the steps of the search, the measurement at rate first.
+	Search             []sfBenchStep `json:"search,omitempty"`
+	MaxSustainableRate float64       `json:"max_sustainable_rate"`
+	// SearchCapped says --max-rate was sustainable: the true maximum is higher.
+	SearchCapped bool `json:"search_capped,omitempty"`
+}
+
+type sfBenchStep struct {
+	Offered     float64 `json:"offered"`
+	Seconds     float64 `json:"seconds"`
+	Sent        int64   `json:"sent"`
+	OK          int64   `json:"ok"`
+	Errors      int64   `json:"errors"`
+	Achieved    float64 `json:"achieved"`
+	P50Ms       float64 `json:"p50_ms"`
+	P90Ms       float64 `json:"p90_ms"`
+	P99Ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	Sustainable bool    `json:"sustainable"`
+	FirstError  string  `json:"first_error,omitempty"`
+	// GCCycles are the collections during the step and AllocKBPerRequest the heap
+	// allocated per request sent (server and generator). The heap of a large model is
+	// slow to mark, so a step's tail depends on whether a collection ran in it: each step
+	// starts right after one and must be long enough for its own garbage to cause the next.
+	GCCycles          uint64  `json:"gc_cycles"`
+	GCCPUSeconds      float64 `json:"gc_cpu_seconds"`
+	AllocKBPerRequest float64 `json:"alloc_kb_per_request"`
+}
+
+// The benchmark's shop, as a stub Shops finds it.
+const (
+	sfBenchShopID = 1
+	sfBenchDomain = "ritorno-bench.myshopify.com"
+	sfBenchPrefix = "/apps/ritorno"
+	// sfBenchLoggedIn: every n-th request carries a logged-in customer (a buyer of the
+	// shop), which makes its answer personal.
+	sfBenchLoggedIn = 5
+	// sfBenchTimeout bounds a request from its due time: a request still queued by then is
+	// dropped as an error rather than sent, so that an overloaded step ends soon after
+	// its last due time.
+	sfBenchTimeout = 2 * time.Second
+)
+
+// sfBenchOptions are the parsed flags.
+type sfBenchOptions struct {
+	orders, products, connections, limit, refine int
+	rate, maxRate                                float64
+	duration, stepDuration, p99                  time.Duration
+	search                                       bool
+	cpuprofile                                   string
+}
+
+func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	fs := newFlagSet("bench storefront")
+	var o sfBenchOptions
+	fs.IntVar(&o.orders, "orders", 1_000_000, "orders of the synthetic shop")
+	fs.IntVar(&o.products, "products", 50_000, "products of the synthetic shop")
+	fs.Float64Var(&o.rate, "rate", 2000, "requests per second of the main measurement")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of the main measurement per handler")
+	fs.DurationVar(&o.stepDuration, "step-duration", 20*time.Second, "length of each search step")
+	fs.Float64Var(&o.maxRate, "max-rate", 40_000, "the search stops rising here")
+	fs.IntVar(&o.refine, "refine", 3, "bisection steps of the search")
+	fs.BoolVar(&o.search, "search", true, "search for the highest sustainable rate")
+	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections")
+	fs.DurationVar(&o.p99, "p99", 10*time.Millisecond, "latency bound of a sustainable rate")
+	fs.IntVar(&o.limit, "limit", 4, "items per request")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "CPU profile of the load phases")
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, benchStorefrontUsage)
+		return nil
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("bench storefront: %v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageErrorf("bench storefront takes no arguments")
+	case o.orders < 1 || o.orders > 10_000_000 || o.products < 1 || o.products > 1_000_000:
+		return usageErrorf("bench storefront: --orders must be in [1, 10000000] and --products in [1, 1000000]")
+	case o.rate <= 0 || o.maxRate < o.rate || o.maxRate > 1_000_000:
+		return usageErrorf("bench storefront: --rate must be positive and at most --max-rate (at most 1000000)")
+	case o.duration <= 0 || o.duration > 10*time.Minute || o.stepDuration <= 0 || o.stepDuration > 10*time.Minute:
+		return usageErrorf("bench storefront: --duration and --step-duration must be in (0, 10m]")
+	case o.connections < 1 || o.connections > 1024 || o.limit < 1 || o.limit > 20 || o.refine < 0 || o.refine > 10 || o.p99 <= 0:
+		return usageErrorf("bench storefront: --connections in [1, 1024], --limit in [1, 20], --refine in [0, 10], --p99 positive")
+	}
+	secret := cfg.ShopifyAPISecret
+	if secret == "" {
+		secret = "bench-secret"
+	}
+
+	var rep sfBenchReport
+	rep.Machine, rep.LoadAverage.Before = machineInfo(), loadAverage()
+	rep.Settings = sfBenchSettings{Rate: o.rate, Duration: o.duration.String(), Search: o.search,
+		StepDuration: o.stepDuration.String(), MaxRate: o.maxRate, Connections: o.connections,
+		P99BoundMs: millis(o.p99), Limit: o.limit,
+		Sustainable: fmt.Sprintf("p99 <= %s from the due time, no errors, achieved >= 99%% of offered", o.p99),
+		Requests: fmt.Sprintf("GET /proxy/recommendations?placement=product&product_id=P&limit=%d, signed as Shopify's app proxy "+
+			"with a timestamp of the due second; P the first product of a random order (popularity-weighted); every %dth "+
+			"with logged_in_customer_id of that order's buyer (personal, not cacheable); static: the same URLs on /bench/static",
+			o.limit, sfBenchLoggedIn),
+		Generator: "in this process, sharing its CPUs: one sender per keep-alive connection writing pre-signed requests; " +
+			fmt.Sprintf("a request still queued %s after its due time is dropped as an error", sfBenchTimeout)}
+
+	// The shop, built in memory as the recommendation service would.
+	t0 := time.Now()
+	shop := recommend.SyntheticShop(sfBenchShopID, 1, o.products, o.orders)
+	rep.Shop.GenerateSeconds = thousandths(time.Since(t0).Seconds())
+	t0 = time.Now()
+	model := recommend.Build(sfBenchShopID, shop.Purchases, shop.Catalog, ritorno.RecommendControls{}, recommend.Options{}, shop.Now)
+	rep.Shop.BuildSeconds = thousandths(time.Since(t0).Seconds())
+	traffic := sampleTraffic(shop.Purchases, 100_000)
+	shop = recommend.Synthetic{} // a server keeps the model, not the purchases
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	stats := model.Stats()
+	rep.Shop.Products, rep.Shop.Orders, rep.Shop.Buyers, rep.Shop.Pairs = stats.Products, stats.Orders, stats.Buyers, stats.Pairs
+	rep.Shop.HeapMB, rep.Shop.ModelMB = round1(float64(mem.HeapAlloc)/(1<<20)), round1(float64(stats.Bytes)/(1<<20))
+
+	srv, err := startStorefrontBench(model, secret)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	gen := &sfBenchGenerator{addr: srv.addr, secret: secret, limit: o.limit, traffic: traffic, connections: o.connections}
+
+	// A typical answer's size, from real answers; the static handler serves one that size.
+	body, sizes, items, err := gen.sample(ctx, 200)
+	if err != nil {
+		return err
+	}
+	rep.Shop.ResponseBytes, rep.Shop.SampleSize = len(body), len(sizes)
+	rep.Shop.ResponseItems = thousandths(items)
+	srv.static.Store(&body)
+
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	// At the target rate, both handlers, one after the other; then each one's search.
+	handlers := []sfBenchHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}
+	for i := range handlers {
+		if handlers[i].AtRate, err = gen.run(ctx, handlers[i].Path, o.rate, o.duration, o.p99); err != nil {
+			return err
+		}
+	}
+	for i := range handlers {
+		h := &handlers[i]
+		if !o.search {
+			if h.AtRate.Sustainable {
+				h.MaxSustainableRate = o.rate
+			}
+			continue
+		}
+		run := func(rate float64) (sfBenchStep, error) {
+			return gen.run(ctx, h.Path, rate, o.stepDuration, o.p99)
+		}
+		if h.Search, h.MaxSustainableRate, h.SearchCapped, err = searchRate(h.AtRate, o.maxRate, o.refine, run); err != nil {
+			return err
+		}
+	}
+	rep.Handlers = handlers
+	rep.TargetMet = handlers[0].AtRate.Sustainable
+	rep.Shop.PeakRSSMB, _ = procStatusMB("VmHWM")
+	rep.Shop.PeakRSSMB = round1(rep.Shop.PeakRSSMB)
+	rep.LoadAverage.After = loadAverage()
+
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // the settings quote URLs and comparisons
+	return enc.Encode(rep)
+}
+
+// searchRate finds the highest sustainable rate from a first measurement: up by half again
+// until a step fails (or maxRate passes), down by halves if the first failed, then
+// bisection between the last pass and the first failure.
+func searchRate(first sfBenchStep, maxRate float64, refine int, run func(float64) (sfBenchStep, error)) (steps []sfBenchStep, best float64, capped bool, err error) {
+	steps = []sfBenchStep{first}
+	var pass, fail float64 // the highest rate that passed, the lowest that failed; 0: none
+	note := func(s sfBenchStep) {
+		if s.Sustainable {
+			pass = max(pass, s.Offered)
+		} else if fail == 0 || s.Offered < fail {
+			fail = s.Offered
+		}
+	}
+	step := func(rate float64) error {
+		s, err := run(rate)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, s)
+		note(s)
+		return nil
+	}
+	note(first)
+	for fail == 0 && !capped {
+		next := min(roundRate(pass*1.5), maxRate)
+		if next <= pass {
+			capped = true
+			break
+		}
+		if err := step(next); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	for pass == 0 && fail > 10 {
+		if err := step(roundRate(fail / 2)); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	for range refine {
+		if pass == 0 || fail == 0 || fail-pass <= max(0.05*pass, 10) {
+			break
+		}
+		mid := roundRate((pass + fail) / 2)
+		if mid <= pass || mid >= fail {
+			break
+		}
+		if err := step(mid); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	return steps, pass, capped, nil
+}
+
+// roundRate keeps rates readable: whole hundreds from 1,000, tens below.
+func roundRate(r float64) float64 {
+	if r >= 1000 {
+		return math.Round(r/100) * 100
+	}
+	return max(math.Round(r/10)*10, 1)
+}
+
+// sfBenchServer is the server under test: the production router and middleware with the
+// storefront on a model in memory, and the static baseline beside it.
+type sfBenchServer struct {
+	addr   string
+	static atomic.Pointer[[]byte]
+	server *http.Server
+	served chan error
+}
+
+func startStorefrontBench(model *recommend.Model, secret string) (*sfBenchServer, error) {
+	s := &sfBenchServer{served: make(chan error, 1)}
+	empty := []byte("{}")
+	s.static.Store(&empty)
+	// Logs are formatted as in production and then discarded: their cost is part of a request.
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	trackKey := make([]byte, 32)
+	_, _ = rand.Read(trackKey)
+	high := storefront.Rate{PerSecond: 1e9, Burst: 1e9} // the bench must not be throttled
+	shopper := storefront.New(storefront.Config{
+		Shops:       sfBenchShops{shop: ritorno.Shop{ID: sfBenchShopID, Platform: ritorno.Shopify, Domain: sfBenchDomain, Status: ritorno.ShopInstalled, Currency: "USD", Timezone: "UTC"}},
+		Recommender: modelRecommender{shopID: sfBenchShopID, model: model},
+		Events:      discardEvents{}, ShopifySecret: secret, TrackingKey: trackKey,
+		Limits: storefront.Limits{PerAddress: high, PerShop: high}, Log: log})
+	static := func(r gin.IRouter) {
+		r.GET("/bench/static", func(c *gin.Context) {
+			c.Header("Cache-Control", "public, max-age=60")
+			c.Header("ETag", `"0123456789abcdef01234567"`) // as long as the storefront's
+			c.Data(http.StatusOK, "application/json; charset=utf-8", *s.static.Load())
+		})
+	}
+	// No database: /readyz, which would ask it, is not part of the benchmark.
+	handler := newRouter(log, prometheus.NewRegistry(), nil, 1<<20, shopper.Register, static)
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // loopback only
+	if err != nil {
+		return nil, fmt.Errorf("bench storefront: listen: %w", err)
+	}
+	s.addr = ln.Addr().String()
+	go func() { s.served <- s.server.Serve(ln) }()
+	return s, nil
+}
+
+func (s *sfBenchServer) close() {
+	s.server.Close()
+	<-s.served
+}
+
+// sfBenchShops is the one installed Shopify shop of the benchmark.
+type sfBenchShops struct{ shop ritorno.Shop }
+
+var _ storefront.Shops = sfBenchShops{}
+
+func (s sfBenchShops) ShopByDomain(_ context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error) {
+	if platform != s.shop.Platform || domain != s.shop.Domain {
+		return ritorno.Shop{}, ritorno.Errorf(ritorno.ENOTFOUND, "no such shop")
+	}
+	return s.shop, nil
+}
+
+func (s sfBenchShops) ShopByConnectionKey(context.Context, string) (ritorno.Shop, error) {
+	return ritorno.Shop{}, ritorno.Errorf(ritorno.ENOTFOUND, "no such shop")
+}
+
+func (s sfBenchShops) Credentials(context.Context, int64) (ritorno.ShopCredentials, error) {
+	return ritorno.ShopCredentials{}, ritorno.Errorf(ritorno.ENOTFOUND, "no such shop")
+}
+
+// modelRecommender answers from one shop's built model, as recommend.Service does once
+// the model is ready.
+type modelRecommender struct {
+	shopID int64
+	model  *recommend.Model
+}
+
+var _ storefront.Recommender = modelRecommender{}
+
+func (r modelRecommender) Recommend(_ context.Context, shopID int64, req recommend.Request) (recommend.Response, error) {
+	if shopID != r.shopID {
+		return recommend.Response{}, ritorno.Errorf(ritorno.ENOTFOUND, "no such shop")
+	}
+	return r.model.Recommend(req), nil
+}
+
+// discardEvents accepts storefront events and keeps none (the benchmark sends none).
+type discardEvents struct{}
+
+var _ storefront.EventStore = discardEvents{}
+
+func (discardEvents) RecordStorefrontEvents(context.Context, int64, []ritorno.StorefrontEvent) error {
+	return nil
+}
+
+// sfBenchVisit is what one request asks about: a viewed product and the shopper.
+type sfBenchVisit struct{ product, buyer int64 }
+
+// sampleTraffic draws visits from random orders: product pages are viewed about as often
+// as their products sell.
+func sampleTraffic(purchases []ritorno.Purchase, n int) []sfBenchVisit {
+	out := make([]sfBenchVisit, 0, n)
+	var x uint64 = 0x9e3779b97f4a7c15
+	for range n {
+		x ^= x << 13 // xorshift: deterministic and cheap
+		x ^= x >> 7
+		x ^= x << 17
+		p := purchases[x%uint64(len(purchases))]
+		out = append(out, sfBenchVisit{product: p.Items[0].ProductID, buyer: p.Buyer})
+	}
+	return out
+}
+
+// sfBenchGenerator sends the load.
+type sfBenchGenerator struct {
+	addr, secret string
+	limit        int
+	traffic      []sfBenchVisit
+	next         int // the next visit of traffic to use
+	connections  int
+	conns        []*benchConn // kept between phases: keep-alive across the run
+}
+
+// requests signs n requests for path, the i-th due at start + i/rate, each with the
+// timestamp of its due second, as Shopify's proxy would put on it.
+func (g *sfBenchGenerator) requests(path string, n int, start time.Time, rate float64) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		v := g.traffic[g.next%len(g.traffic)]
+		g.next++
+		due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		q := url.Values{"shop": {sfBenchDomain}, "path_prefix": {sfBenchPrefix}, "logged_in_customer_id": {""},
+			"timestamp": {strconv.FormatInt(due.Unix(), 10)}, "placement": {"product"},
+			"product_id": {strconv.FormatInt(v.product, 10)}, "limit": {strconv.Itoa(g.limit)}}
+		if g.next%sfBenchLoggedIn == 0 && v.buyer > 0 {
+			q.Set("logged_in_customer_id", strconv.FormatInt(v.buyer, 10))
+		}
+		q.Set("signature", storefront.SignProxy(q, g.secret))
+		out[i] = fmt.Appendf(nil, "GET %s?%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ShopifyProxy\r\nAccept: application/json\r\n\r\n",
+			path, q.Encode(), g.addr)
+	}
+	return out
+}
+
+// sample fetches n real answers one by one and returns one of the median size, the sizes
+// and the mean number of items.
+func (g *sfBenchGenerator) sample(ctx context.Context, n int) ([]byte, []int, float64, error) {
+	reqs := g.requests("/proxy/recommendations", n, time.Now(), 1e9)
+	c := &benchConn{addr: g.addr}
+	defer c.close()
+	bodies := make([][]byte, 0, n)
+	var items int
+	for _, req := range reqs {
+		if ctx.Err() != nil {
+			return nil, nil, 0, ctx.Err()
+		}
+		var buf bytes.Buffer
+		status, err := c.do(req, time.Now().Add(10*time.Second), &buf)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("bench storefront: sample request: %w", err)
+		}
+		if status != http.StatusOK {
+			return nil, nil, 0, fmt.Errorf("bench storefront: sample request answered %d: %.200s", status, buf.String())
+		}
+		var resp storefront.RecommendationsResponse
+		if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
+			return nil, nil, 0, fmt.Errorf("bench storefront: sample answer is not a recommendations response: %w", err)
+		}
+		items += len(resp.Items)
+		bodies = append(bodies, buf.Bytes())
+	}
+	slices.SortFunc(bodies, func(a, b []byte) int { return len(a) - len(b) })
+	sizes := make([]int, len(bodies))
+	for i, b := range bodies {
+		sizes[i] = len(b)
+	}
+	return bodies[len(bodies)/2], sizes, float64(items) / float64(n), nil
+}
+
+// sfBenchJob is one request and when it is due.
+type sfBenchJob struct {
+	req []byte
+	due time.Time
+}
+
+// run offers rate requests per second to path for d, open-loop, and measures them.
+func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d time.Duration, p99 time.Duration) (sfBenchStep, error) {
+	n := max(int(rate*d.Seconds()), 1)
+	// Signed ahead with timestamps of the due seconds, a moment from now.
+	start := time.Now().Add(50 * time.Millisecond)
+	reqs := g.requests(path, n, start, rate)
+	for len(g.conns) < g.connections {
+		g.conns = append(g.conns, &benchConn{addr: g.addr})
+	}
+	runtime.GC() // each phase starts from the same heap, not from the last one's garbage
+	before := readGCMetrics()
+	start = time.Now().Add(10 * time.Millisecond)
+
+	jobs := make(chan sfBenchJob, n)
+	type result struct {
+		lat      []time.Duration
+		errs     int64
+		firstErr string
+		last     time.Time
+	}
+	results := make([]result, len(g.conns))
+	var wg sync.WaitGroup
+	for w, c := range g.conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := &results[w]
+			fail := func(why string) {
+				res.errs++
+				if res.firstErr == "" {
+					res.firstErr = why
+				}
+			}
+			for j := range jobs {
+				if time.Since(j.due) > sfBenchTimeout {
+					fail("not sent within " + sfBenchTimeout.String() + " of its due time (overloaded)")
+					continue
+				}
+				status, err := c.do(j.req, j.due.Add(sfBenchTimeout+time.Second), nil)
+				done := time.Now()
+				res.last = done
+				switch {
+				case err != nil:
+					fail(err.Error())
+				case status != http.StatusOK:
+					fail("status " + strconv.Itoa(status))
+				default:
+					res.lat = append(res.lat, done.Sub(j.due))
+				}
+			}
+		}()
+	}
+	// The schedule: each request is handed over at its due time; when the sender is late
+	// it hands over every request already due at once, and their latency shows the delay.
+	interval := time.Duration(float64(time.Second) / rate)
+	sent := int64(0)
+	for i, req := range reqs {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- sfBenchJob{req: req, due: due}
+		sent++
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return sfBenchStep{}, err
+	}
+	after := readGCMetrics()
+
+	s := sfBenchStep{Offered: rate, Sent: sent, GCCycles: after.cycles - before.cycles,
+		GCCPUSeconds: thousandths(after.cpuSeconds - before.cpuSeconds)}
+	if sent > 0 {
+		s.AllocKBPerRequest = round1(float64(after.allocBytes-before.allocBytes) / 1024 / float64(sent))
+	}
+	var all []time.Duration
+	last := start
+	for _, r := range results {
+		all = append(all, r.lat...)
+		s.Errors += r.errs
+		if s.FirstError == "" {
+			s.FirstError = r.firstErr
+		}
+		if r.last.After(last) {
+			last = r.last
+		}
+	}
+	slices.Sort(all)
+	s.OK = int64(len(all))
+	// Achieved: answers per second until the last one; a server that falls behind takes
+	// longer than the schedule to answer them all.
+	elapsed := max(last.Sub(start), time.Duration(n)*interval)
+	s.Seconds = thousandths(elapsed.Seconds())
+	s.Achieved = round1(float64(s.OK) / elapsed.Seconds())
+	s.P50Ms, s.P90Ms, s.P99Ms = millis(percentile(all, 0.50)), millis(percentile(all, 0.90)), millis(percentile(all, 0.99))
+	if len(all) > 0 {
+		s.MaxMs = millis(all[len(all)-1])
+	}
+	s.Sustainable = s.Errors == 0 && s.OK > 0 && s.P99Ms <= millis(p99) && s.Achieved >= 0.99*rate
+	return s, nil
+}
+
+// gcMetrics are the collector's running totals.
+type gcMetrics struct {
+	cycles, allocBytes uint64
+	cpuSeconds         float64
+}
+
+func readGCMetrics() gcMetrics {
+	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	var m gcMetrics
+	if samples[0].Value.Kind() == metrics.KindUint64 {
+		m.cycles = samples[0].Value.Uint64()
+	}
+	if samples[1].Value.Kind() == metrics.KindUint64 {
+		m.allocBytes = samples[1].Value.Uint64()
+	}
+	if samples[2].Value.Kind() == metrics.KindFloat64 {
+		m.cpuSeconds = samples[2].Value.Float64()
+	}
+	return m
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func millis(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
+
+func thousandths(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// benchConn is one keep-alive HTTP/1.1 connection that writes pre-built requests: cheaper
+// than net/http's client, so more of the shared CPUs go to the server under test.
+type benchConn struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+}
+
+// do sends req and reads the answer, into body when given; it redials after any error.
+func (b *benchConn) do(req []byte, deadline time.Time, body io.Writer) (int, error) {
+	if b.c == nil {
+		c, err := net.DialTimeout("tcp", b.addr, time.Until(deadline))
+		if err != nil {
+			return 0, err
+		}
+		b.c, b.br = c, bufio.NewReaderSize(c, 16<<10)
+	}
+	if err := b.c.SetDeadline(deadline); err != nil {
+		b.close()
+		return 0, err
+	}
+	if _, err := b.c.Write(req); err != nil {
+		b.close()
+		return 0, err
+	}
+	resp, err := http.ReadResponse(b.br, nil)
+	if err != nil {
+		b.close()
+		return 0, err
+	}
+	if body == nil {
+		body = io.Discard
+	}
+	_, err = io.Copy(body, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		b.close()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read body: %w", err)
+	}
+	return resp.StatusCode, nil
+}
+
+func (b *benchConn) close() {
+	if b.c != nil {
+		b.c.Close()
+		b.c, b.br = nil, nil
+	}
+}
+
+// loadAverage is /proc/loadavg's three averages, or "" off Linux.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
