@@ -88,6 +88,10 @@ type sfBenchSettings struct {
 	Sustainable  string  `json:"sustainable"`
 	Requests     string  `json:"requests"`
 	Generator    string  `json:"generator"`
+	// GCPercent and MemoryLimitMB are the collector settings, serve's (gc.go) unless the
+	// environment's GOGC or GOMEMLIMIT set them (then 0 here).
+	GCPercent     int   `json:"gc_percent"`
+	MemoryLimitMB int64 `json:"memory_limit_mb"`
 }
 
 type sfBenchShop struct {
@@ -204,11 +208,13 @@ func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout i
 		secret = "bench-secret"
 	}
 
+	// Measured as serve runs: with its collector settings.
+	applyGC(cfg.GCPercent, cfg.MemoryLimit)
 	var rep sfBenchReport
 	rep.Machine, rep.LoadAverage.Before = machineInfo(), loadAverage()
 	rep.Settings = sfBenchSettings{Rate: o.rate, Duration: o.duration.String(), Search: o.search,
 		StepDuration: o.stepDuration.String(), MaxRate: o.maxRate, Connections: o.connections,
-		P99BoundMs: millis(o.p99), Limit: o.limit,
+		P99BoundMs: millis(o.p99), Limit: o.limit, GCPercent: cfg.GCPercent, MemoryLimitMB: cfg.MemoryLimit >> 20,
 		Sustainable: fmt.Sprintf("p99 <= %s from the due time, no errors, achieved >= 99%% of offered", o.p99),
 		Requests: fmt.Sprintf("GET /proxy/recommendations?placement=product&product_id=P&limit=%d, signed as Shopify's app proxy "+
 			"with a timestamp of the due second; P the first product of a random order (popularity-weighted); every %dth "+

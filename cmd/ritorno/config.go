@@ -29,6 +29,8 @@ type Config struct {
 	ShopifyAPIVersion string        // SHOPIFY_API_VERSION
 	WooAllowHTTP      bool          // RITORNO_WOOCOMMERCE_ALLOW_HTTP
 	TrustProxy        bool          // RITORNO_TRUST_PROXY
+	GCPercent         int           // serve's GOGC (gc.go); 0 = as the environment says
+	MemoryLimit       int64         // serve's GOMEMLIMIT in bytes (gc.go); 0 = as the environment says
 	Demo              bool          // RITORNO_DEMO
 	EncryptionKey     []byte        // RITORNO_ENCRYPTION_KEY, or the key file in DataDir
 	encryptionKeyFrom string        // where the key came from, for the start-up log
@@ -129,6 +131,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
 		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
 	}
+	cfg.GCPercent, cfg.MemoryLimit = gcSettings(getenv, availableMemory())
 	if cfg.TrustProxy, err = strconv.ParseBool(get("RITORNO_TRUST_PROXY")); err != nil {
 		return Config{}, configErrorf("RITORNO_TRUST_PROXY %q is not true or false", get("RITORNO_TRUST_PROXY"))
 	}
@@ -230,6 +233,8 @@ func (c Config) logAttrs() []any {
 		"shopify_api_version", c.ShopifyAPIVersion,
 		"woocommerce_allow_http", c.WooAllowHTTP,
 		"trust_proxy", c.TrustProxy,
+		"gc_percent", c.GCPercent,
+		"memory_limit_mb", c.MemoryLimit>>20,
 		"demo", c.Demo,
 		"encryption_key", c.encryptionKeyFrom,
 		"log_level", c.LogLevel.String(),

@@ -59,6 +59,7 @@ func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	applyGC(cfg.GCPercent, cfg.MemoryLimit)
 	m := &Main{cfg: cfg, log: log, hooks: hooks}
 	if err := m.Open(ctx); err != nil {
 		return err
