@@ -234,7 +234,7 @@ func (c Config) logAttrs() []any {
 		"woocommerce_allow_http", c.WooAllowHTTP,
 		"trust_proxy", c.TrustProxy,
 		"gc_percent", c.GCPercent,
-		"memory_limit_mb", c.MemoryLimit>>20,
+		"memory_limit_mb", c.MemoryLimit >> 20,
 		"demo", c.Demo,
 		"encryption_key", c.encryptionKeyFrom,
 		"log_level", c.LogLevel.String(),
