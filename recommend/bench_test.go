@@ -96,18 +96,7 @@ func BenchmarkRecommend(b *testing.B) {
 			lat := make([]time.Duration, 0, 1<<16)
 			b.ResetTimer()
 			for b.Loop() {
-				src := d.purchases[r.IntN(len(d.purchases))]
-				req := Request{Placement: placement, Limit: 8, Now: d.now}
-				switch placement {
-				case PlacementProduct:
-					req.ProductID = src.Items[0].ProductID
-				case PlacementCart:
-					for _, it := range src.Items {
-						req.Cart = append(req.Cart, it.ProductID)
-					}
-				case PlacementForYou:
-					req.Customer = src.Buyer
-				}
+				req := benchRequest(placement, d.purchases[r.IntN(len(d.purchases))], d.now)
 				t := time.Now()
 				m.Recommend(req)
 				lat = append(lat, time.Since(t))
@@ -119,4 +108,21 @@ func BenchmarkRecommend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchRequest asks for the placement as a shopper of src would: its first product's page,
+// its basket as a cart, or its buyer's "for you".
+func benchRequest(placement Placement, src ritorno.Purchase, now time.Time) Request {
+	req := Request{Placement: placement, Limit: 8, Now: now}
+	switch placement {
+	case PlacementProduct:
+		req.ProductID = src.Items[0].ProductID
+	case PlacementCart:
+		for _, it := range src.Items {
+			req.Cart = append(req.Cart, it.ProductID)
+		}
+	case PlacementForYou:
+		req.Customer = src.Buyer
+	}
+	return req
 }

@@ -62,18 +62,7 @@ func BenchmarkRecommendDuringUpdates(b *testing.B) {
 			lat := make([]time.Duration, 0, 1<<16)
 			b.ResetTimer()
 			for b.Loop() {
-				src := shop.Purchases[r.IntN(len(shop.Purchases))]
-				req := Request{Placement: placement, Limit: 8, Now: shop.Now}
-				switch placement {
-				case PlacementProduct:
-					req.ProductID = src.Items[0].ProductID
-				case PlacementCart:
-					for _, it := range src.Items {
-						req.Cart = append(req.Cart, it.ProductID)
-					}
-				case PlacementForYou:
-					req.Customer = src.Buyer
-				}
+				req := benchRequest(placement, shop.Purchases[r.IntN(len(shop.Purchases))], shop.Now)
 				t := time.Now()
 				m.Recommend(req)
 				lat = append(lat, time.Since(t))

@@ -126,21 +126,9 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		return usageErrorf("import needs --shop and one FILE (see ritorno import --help)")
 	}
 	path := fs.Arg(0)
-	opts := transactions.Options{Columns: cols}
-	if *preset != "" {
-		p, err := transactions.Preset(*preset)
-		if err != nil {
-			return usageErrorf("import: %s", ritorno.ErrorMessage(err))
-		}
-		// Column flags given explicitly still rename the preset's columns.
-		overrideColumns(fs, &p.Columns)
-		opts = p
-	}
-	if *dateFormat != "" {
-		opts.DateLayout = *dateFormat
-	}
-	if *currency != "" {
-		opts.Currency = strings.ToUpper(*currency)
+	opts, err := transactionOptions(fs, cols, *preset, *dateFormat, *currency)
+	if err != nil {
+		return usageErrorf("import: %s", ritorno.ErrorMessage(err))
 	}
 
 	f, err := os.Open(path)
@@ -359,4 +347,26 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
+}
+
+// transactionOptions are the reading options of a transactions CSV from the shared flags:
+// a preset (whose columns the --*-col flags given explicitly still rename) or the columns,
+// then the date layout and currency when given.
+func transactionOptions(fs *flag.FlagSet, cols transactions.Columns, preset, dateFormat, currency string) (transactions.Options, error) {
+	opts := transactions.Options{Columns: cols}
+	if preset != "" {
+		p, err := transactions.Preset(preset)
+		if err != nil {
+			return opts, err
+		}
+		overrideColumns(fs, &p.Columns)
+		opts = p
+	}
+	if dateFormat != "" {
+		opts.DateLayout = dateFormat
+	}
+	if currency != "" {
+		opts.Currency = strings.ToUpper(currency)
+	}
+	return opts, nil
 }

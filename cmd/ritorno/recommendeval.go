@@ -100,20 +100,9 @@ func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) err
 	case "baskets":
 		lines, err = readBaskets(f, &in)
 	case "transactions":
-		opts := transactions.Options{Columns: cols}
-		if *preset != "" {
-			p, err := transactions.Preset(*preset)
-			if err != nil {
-				return usageErrorf("recommend eval: %s", ritorno.ErrorMessage(err))
-			}
-			overrideColumns(fs, &p.Columns)
-			opts = p
-		}
-		if *dateFormat != "" {
-			opts.DateLayout = *dateFormat
-		}
-		if *currency != "" {
-			opts.Currency = strings.ToUpper(*currency)
+		opts, oerr := transactionOptions(fs, cols, *preset, *dateFormat, *currency)
+		if oerr != nil {
+			return usageErrorf("recommend eval: %s", ritorno.ErrorMessage(oerr))
 		}
 		lines, err = readEvalTransactions(f, opts, &in)
 	default:
