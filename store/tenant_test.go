@@ -399,6 +399,7 @@ var notShopScoped = map[string]string{
 	"ListDeliveries":   "inbox: operator listing (filterable by shop)",
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",
+	"PurgeDeliveries":  "inbox: retention of every shop's settled deliveries, by age",
 	"InsertCeiling":    "benchmark scratch table, no shop data",
 	// Backfill workers lease due backfills of any installed shop; what they then write is
 	// scoped (SaveBackfill and the upserts have cases above).
