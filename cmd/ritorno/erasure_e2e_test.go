@@ -144,3 +144,60 @@ func TestReplayedBodyActsOnNoOtherShop(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliveriesWithoutAShopAreErasedToo reproduces issue 13's seventh defect: an ignored
+// topic is stored without its body, and `shops remove` erases the deliveries that name
+// the shop's domain although they were never attached to it (parked before it existed).
+func TestDeliveriesWithoutAShopAreErasedToo(t *testing.T) {
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		s := boot(t, envFor(t, dsn), serveHooks{})
+		ctx := context.Background()
+		const domain = "leaving.myshopify.com"
+		customer := fixtureBody(t, "shopify-customer-rest-resource.json", "customer", nil)
+		if code := s.shopify(domain, "carts/update", customer); code != 200 {
+			t.Fatalf("ignored topic answered %d", code)
+		}
+		if code := s.shopify(domain, "customers/create", customer); code != 200 {
+			t.Fatalf("parked delivery answered %d", code)
+		}
+		if code := s.shopify("leaving.example.com", "customers/create", customer); code != 200 {
+			t.Fatalf("bad shop header answered %d", code)
+		}
+		s.settle()
+		all, err := s.db.ListDeliveries(ctx, store.DeliveryFilter{})
+		if err != nil || len(all) != 3 {
+			t.Fatalf("inbox: %d deliveries, %v", len(all), err)
+		}
+		for _, d := range all {
+			full, err := s.db.Delivery(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keeps := len(full.Body) > 0; keeps != (full.Status == ritorno.DeliveryParked) {
+				t.Errorf("%s delivery (%s) keeps a body: %v", full.Status, full.Topic, keeps)
+			}
+		}
+		// The shop appears (a shop row for the domain, as `shops add` makes) after a delivery
+		// of an unused topic was ignored; removing it removes that delivery too.
+		code, _, errOut := runCLI(t, s.env, "", "shops", "add", "--platform", "shopify", "--domain", domain, "--access-token", "shpat_x", "--no-backfill")
+		if code != 0 {
+			t.Fatal(errOut)
+		}
+		s.settle()
+		if code, _, errOut := runCLI(t, s.env, "", "shops", "remove", domain, "--yes"); code != 0 {
+			t.Fatal(errOut)
+		}
+		left, err := s.db.ListDeliveries(ctx, store.DeliveryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range left {
+			if d.ShopDomain == domain {
+				t.Errorf("delivery %d (%s, %s) naming the removed shop survived", d.ID, d.Topic, d.Status)
+			}
+		}
+		if len(left) != 1 {
+			t.Errorf("%d deliveries left, want only the one of the other domain", len(left))
+		}
+	})
+}
