@@ -57,7 +57,6 @@ type CustomerRedact struct {
 type DataRequest struct {
 	RequestID          int64
 	CustomerPlatformID int64
-	EmailHash          string
 	OrdersRequested    []int64
 	ReceivedAt         time.Time
 	ExportedAt         time.Time // zero until the merchant exported it

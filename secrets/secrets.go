@@ -9,7 +9,9 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -27,7 +29,8 @@ const prefix = "v1:"
 
 // Cipher seals and opens values with one key. It is safe for concurrent use.
 type Cipher struct {
-	aead cipher.AEAD
+	aead   cipher.AEAD
+	macKey []byte // for Mark, derived from the key
 }
 
 // New returns a Cipher for a 32-byte key.
@@ -43,7 +46,10 @@ func New(key []byte) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{aead: aead}, nil
+	// A key of its own for markers, so that no HMAC output is ever computed under the AES key.
+	derive := hmac.New(sha256.New, key)
+	derive.Write([]byte("ritorno marker key v1"))
+	return &Cipher{aead: aead, macKey: derive.Sum(nil)}, nil
 }
 
 // Seal encrypts plaintext bound to associatedData. The empty string stays empty, so that
@@ -58,6 +64,17 @@ func (c *Cipher) Seal(plaintext, associatedData string) (string, error) {
 	}
 	sealed := c.aead.Seal(nonce, nonce, []byte(plaintext), []byte(associatedData))
 	return prefix + base64.StdEncoding.EncodeToString(sealed), nil
+}
+
+// Mark returns a keyed one-way marker of value for purpose (hex HMAC-SHA256 under a key
+// derived from the encryption key). Unlike a plain hash, nobody without the key, which is
+// not kept in the database, can test guessed values against it.
+func (c *Cipher) Mark(value, purpose string) string {
+	m := hmac.New(sha256.New, c.macKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // ErrWrongKey means a sealed value does not open: another key sealed it, or it was moved or

@@ -149,3 +149,20 @@ func TestLoadOrCreateKeyFileConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkIsKeyedAndStable(t *testing.T) {
+	a, b := mustCipher(t, 1), mustCipher(t, 2)
+	m := a.Mark("hash-of-an-address", "shop:1")
+	if m != a.Mark("hash-of-an-address", "shop:1") {
+		t.Fatal("Mark is not deterministic")
+	}
+	if m == b.Mark("hash-of-an-address", "shop:1") {
+		t.Fatal("two keys give the same marker: it is not keyed")
+	}
+	if m == a.Mark("hash-of-an-address", "shop:2") || m == a.Mark("other", "shop:1") {
+		t.Fatal("markers of different shops or values collide")
+	}
+	if len(m) != 64 {
+		t.Fatalf("marker %q is not hex SHA-256 sized", m)
+	}
+}

@@ -445,13 +445,42 @@ func DecodeDeletion(body []byte) (int64, error) {
 
 type compliancePayload struct {
 	ShopDomain string `json:"shop_domain"`
-	Customer   struct {
+	Customer   *struct {
 		ID    payload.ID `json:"id"`
 		Email string     `json:"email"`
 	} `json:"customer"`
 	OrdersToRedact  []payload.ID `json:"orders_to_redact"`
 	OrdersRequested []payload.ID `json:"orders_requested"`
-	DataRequest     struct {
+	DataRequest     *struct {
 		ID payload.ID `json:"id"`
 	} `json:"data_request"`
+}
+
+// checkShape refuses a compliance body replayed under another compliance topic of the
+// same shop: a customers/redact body (it names a customer) is no shop/redact.
+func (p compliancePayload) checkShape(kind ritorno.EventKind) error {
+	hasCustomer, hasRequest := p.Customer != nil, p.DataRequest != nil
+	switch {
+	case kind == ritorno.EventShopRedact && (hasCustomer || hasRequest || p.OrdersToRedact != nil || p.OrdersRequested != nil):
+		return ritorno.Errorf(ritorno.EINVALID, "shop/redact body names a customer")
+	case kind == ritorno.EventCustomerRedact && (!hasCustomer || hasRequest):
+		return ritorno.Errorf(ritorno.EINVALID, "customers/redact body is not a redaction request")
+	case kind == ritorno.EventDataRequest && !hasRequest:
+		return ritorno.Errorf(ritorno.EINVALID, "data request has no id")
+	}
+	return nil
+}
+
+func (p compliancePayload) customer() (id int64, email string) {
+	if p.Customer == nil {
+		return 0, ""
+	}
+	return int64(p.Customer.ID), p.Customer.Email
+}
+
+func (p compliancePayload) requestID() int64 {
+	if p.DataRequest == nil {
+		return 0
+	}
+	return int64(p.DataRequest.ID)
 }

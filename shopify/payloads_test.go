@@ -165,7 +165,7 @@ func TestDecodersRefuseBadInput(t *testing.T) {
 
 func TestComplianceEvents(t *testing.T) {
 	p := shopify.NewPlatform()
-	shop := ritorno.Shop{ID: 1, Currency: "USD"}
+	shop := ritorno.Shop{ID: 1, Currency: "USD", Domain: "s.myshopify.com"}
 	ev, err := p.DecodeEvent("customers/redact", []byte(`{"shop_id":954889,"shop_domain":"s.myshopify.com","customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"orders_to_redact":[299938,280263,220458]}`), shop)
 	if err != nil || ev.Kind != ritorno.EventCustomerRedact || ev.Redact.CustomerPlatformID != 191167 || ev.Redact.Email != "john@example.com" || len(ev.Redact.OrderIDs) != 3 {
 		t.Errorf("customers/redact: %+v, %v", ev, err)
@@ -187,6 +187,53 @@ func TestComplianceEvents(t *testing.T) {
 	}
 	if p.KnownTopic("carts/update") {
 		t.Error("an unsubscribed topic is known")
+	}
+}
+
+// Shopify signs only the body: the topic and shop headers are not signed. A genuine body
+// replayed under a destructive topic, or for another shop, must decode to nothing.
+func TestDestructiveTopicsCheckTheirShop(t *testing.T) {
+	p := shopify.NewPlatform()
+	shop := ritorno.Shop{ID: 1, Currency: "USD", Domain: "victim.myshopify.com"}
+	other := `"shop_id":954889,"shop_domain":"attacker.myshopify.com"`
+	mine := `"shop_id":954889,"shop_domain":"victim.myshopify.com"`
+	replays := map[string][]byte{
+		"product fixture":                  fixture(t, "shopify-products-update-docs-example.json", ""),
+		"order fixture":                    fixture(t, "shopify-order-rest-resource.json", "order"),
+		"customer fixture":                 fixture(t, "shopify-customer-rest-resource.json", "customer"),
+		"another shop's shop/redact":       []byte(`{` + other + `}`),
+		"another shop's customers/redact":  []byte(`{` + other + `,"customer":{"id":1,"email":"a@b.c"},"orders_to_redact":[]}`),
+		"another shop's data_request":      []byte(`{` + other + `,"customer":{"id":1},"data_request":{"id":9}}`),
+		"another shop's app/uninstalled":   []byte(`{"id":1,"myshopify_domain":"attacker.myshopify.com","domain":"victim.myshopify.com"}`),
+		"custom domain only, another shop": []byte(`{"id":1,"domain":"shop.attacker.example"}`),
+	}
+	for name, body := range replays {
+		for _, topic := range []string{"app/uninstalled", "shop/redact", "customers/redact", "customers/data_request"} {
+			ev, err := p.DecodeEvent(topic, body, shop)
+			if ritorno.ErrorCode(err) != ritorno.EINVALID {
+				t.Errorf("%s replayed as %s: %+v, %v; want refused as invalid", name, topic, ev.Kind, err)
+			}
+		}
+	}
+	// A compliance body of the right shop under another compliance topic is refused too.
+	for topic, body := range map[string]string{
+		"shop/redact":      `{` + mine + `,"customer":{"id":1,"email":"a@b.c"},"orders_to_redact":[]}`,
+		"customers/redact": `{` + mine + `,"customer":{"id":1},"data_request":{"id":9}}`,
+	} {
+		if _, err := p.DecodeEvent(topic, []byte(body), shop); ritorno.ErrorCode(err) != ritorno.EINVALID {
+			t.Errorf("%s with another topic's body: %v; want refused", topic, err)
+		}
+	}
+	// The genuine bodies of the shop still apply.
+	for topic, body := range map[string]string{
+		"app/uninstalled":        `{"id":1,"myshopify_domain":"Victim.myshopify.com","domain":"shop.victim.example"}`,
+		"shop/redact":            `{` + mine + `}`,
+		"customers/redact":       `{` + mine + `,"customer":{"id":1,"email":"a@b.c"},"orders_to_redact":[2]}`,
+		"customers/data_request": `{` + mine + `,"customer":{"id":1},"orders_requested":[2],"data_request":{"id":9}}`,
+	} {
+		if _, err := p.DecodeEvent(topic, []byte(body), shop); err != nil {
+			t.Errorf("genuine %s refused: %v", topic, err)
+		}
 	}
 }
 

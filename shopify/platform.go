@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ritorno/ritorno"
@@ -56,6 +57,20 @@ func (Platform) KnownTopic(topic string) bool {
 	return ok
 }
 
+// checkNamesShop refuses a body that does not name shop. Shopify signs only the body: the
+// topic and shop-domain headers are not signed, so a genuine body of one shop, replayed
+// under a destructive topic with another shop's header, must act on nothing.
+func checkNamesShop(named string, shop ritorno.Shop) error {
+	named = strings.ToLower(strings.TrimSpace(named))
+	switch {
+	case named == "":
+		return ritorno.Errorf(ritorno.EINVALID, "body names no shop")
+	case named != strings.ToLower(shop.Domain):
+		return ritorno.Errorf(ritorno.EINVALID, "body names another shop")
+	}
+	return nil
+}
+
 // DecodeEvent decodes a verified delivery body of topic for shop.
 func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritorno.Event, error) {
 	kind, ok := topics[topic]
@@ -76,6 +91,19 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 	case ritorno.EventOrderDeleted, ritorno.EventCustomerDeleted, ritorno.EventProductDeleted:
 		ev.DeletedID, err = DecodeDeletion(body)
 	case ritorno.EventShopUninstalled:
+		var p struct {
+			MyshopifyDomain string `json:"myshopify_domain"`
+			Domain          string `json:"domain"`
+		}
+		if err = payload.Decode(body, &p, topic); err != nil {
+			break
+		}
+		// The primary domain may be a custom one; the myshopify domain, when given, decides.
+		named := p.MyshopifyDomain
+		if named == "" {
+			named = p.Domain
+		}
+		err = checkNamesShop(named, shop)
 		ev.At = time.Now().UTC()
 	case ritorno.EventExportFinished:
 		var p struct {
@@ -88,9 +116,18 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 		if err = payload.Decode(body, &p, topic); err != nil {
 			break
 		}
-		ev.Redact = ritorno.CustomerRedact{CustomerPlatformID: int64(p.Customer.ID), Email: p.Customer.Email, OrderIDs: payload.IDs(p.OrdersToRedact)}
-		ev.DataRequest = ritorno.DataRequest{RequestID: int64(p.DataRequest.ID), CustomerPlatformID: int64(p.Customer.ID),
-			EmailHash: ritorno.HashEmail(p.Customer.Email), OrdersRequested: payload.IDs(p.OrdersRequested)}
+		if err = checkNamesShop(p.ShopDomain, shop); err != nil {
+			break
+		}
+		if err = p.checkShape(kind); err != nil {
+			break
+		}
+		customerID, email := p.customer()
+		ev.Redact = ritorno.CustomerRedact{CustomerPlatformID: customerID, Email: email, OrderIDs: payload.IDs(p.OrdersToRedact)}
+		// The request log keeps no trace of the address: an unkeyed hash of it is
+		// reversible by trying addresses, and the export goes by customer and orders.
+		ev.DataRequest = ritorno.DataRequest{RequestID: p.requestID(), CustomerPlatformID: customerID,
+			OrdersRequested: payload.IDs(p.OrdersRequested)}
 		if kind == ritorno.EventDataRequest && ev.DataRequest.RequestID == 0 {
 			err = ritorno.Errorf(ritorno.EINVALID, "data request has no id")
 		}

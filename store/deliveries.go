@@ -250,3 +250,26 @@ func releaseParked(tx *gorm.DB, shop shopRow, now time.Time) error {
 		Where("platform = ? AND shop_domain = ? AND status = ?", shop.Platform, shop.Domain, string(ritorno.DeliveryParked)).
 		Updates(map[string]any{"status": string(ritorno.DeliveryPending), "shop_id": shop.ID, "next_attempt_at": now}).Error
 }
+
+// settledStatuses are the deliveries nothing will apply any more (done, ignored, failed,
+// dead), and parked ones, whose shop may never appear.
+var settledStatuses = []string{string(ritorno.DeliveryDone), string(ritorno.DeliveryIgnored), string(ritorno.DeliveryFailed),
+	string(ritorno.DeliveryDead), string(ritorno.DeliveryParked)}
+
+// PurgeDeliveries deletes up to limit settled or parked deliveries received before
+// cutoff, oldest first, and reports how many it deleted. Bounded, so that one call never
+// holds the inbox long; the walk is in id (receipt) order, where the old rows are.
+func (db *DB) PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, ritorno.Errorf(ritorno.EINVALID, "purge limit must be positive")
+	}
+	var deleted int64
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		old := tx.Model(&deliveryRow{}).Select("id").Where("received_at < ? AND status IN ?", cutoff.UTC(), settledStatuses).
+			Order("id").Limit(limit)
+		res := tx.Where("id IN (?)", old).Delete(&deliveryRow{})
+		deleted = res.RowsAffected
+		return res.Error
+	})
+	return deleted, translate(err, "deliveries")
+}

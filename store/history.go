@@ -24,7 +24,7 @@ var (
 		"presentment_currency", "subtotal_minor", "total_discounts_minor", "total_tax_minor",
 		"total_shipping_minor", "total_minor", "refunded_minor", "financial_status", "fulfillment_status",
 		"source_name", "test", "tags", "platform_created_at", "processed_at", "cancelled_at",
-		"cancel_reason", "platform_updated_at", "deleted_at", "updated_at"}
+		"cancel_reason", "platform_updated_at", "deleted_at", "redacted_at", "updated_at"}
 )
 
 // lockBuyer serializes, per shop and e-mail hash, the two sides of the guest merge: a
@@ -53,11 +53,11 @@ var orderColumnsKeepingRefunds = func() []string {
 
 // upsertIfNewer inserts row, or updates columns of the stored row with the same
 // (shop_id, platform_id) unless the stored row is newer. It reports whether it wrote.
-func upsertIfNewer(tx *gorm.DB, table string, row any, columns []string) (bool, error) {
+func upsertIfNewer(tx *gorm.DB, table string, row any, assignments clause.Set) (bool, error) {
 	guard := fmt.Sprintf("excluded.platform_updated_at IS NULL OR %[1]s.platform_updated_at IS NULL OR %[1]s.platform_updated_at <= excluded.platform_updated_at", table)
 	res := tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "shop_id"}, {Name: "platform_id"}},
-		DoUpdates: clause.AssignmentColumns(columns),
+		DoUpdates: assignments,
 		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: guard}}},
 	}).Create(row)
 	if res.Error != nil {
@@ -78,7 +78,18 @@ func (db *DB) UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Custom
 		if err := db.lockBuyer(tx, shopID, row.EmailHash); err != nil {
 			return err
 		}
-		if applied, err = upsertIfNewer(tx, "customers", &row, customerColumns); err != nil || !applied || row.EmailHash == "" {
+		// A redacted customer stays redacted (erasures.go): its personal fields are not
+		// written (the upsert's assignments make sure of it even against a concurrent
+		// redaction), and it adopts no guest orders.
+		var erased int64
+		if err := tx.Model(&customerRow{}).Scopes(shopScope(shopID)).
+			Where("platform_id = ? AND redacted_at IS NOT NULL", c.PlatformID).Count(&erased).Error; err != nil {
+			return err
+		}
+		if erased > 0 {
+			row.Email, row.EmailHash, row.FirstName, row.LastName, row.Tags = "", "", "", "", "[]"
+		}
+		if applied, err = upsertIfNewer(tx, "customers", &row, customerAssignments); err != nil || !applied || row.EmailHash == "" {
 			return err
 		}
 		// A guest who now has an account: their guest orders become the customer's (a
@@ -123,7 +134,7 @@ func (db *DB) UpsertProduct(ctx context.Context, shopID int64, p ritorno.Product
 	now := db.now()
 	row.CreatedAt, row.UpdatedAt = now, now
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		if applied, err = upsertIfNewer(tx, "products", &row, productColumns); err != nil || !applied {
+		if applied, err = upsertIfNewer(tx, "products", &row, clause.AssignmentColumns(productColumns)); err != nil || !applied {
 			return err
 		}
 		if err := tx.Scopes(shopScope(shopID)).Where("product_platform_id = ?", p.PlatformID).Delete(&variantRow{}).Error; err != nil {

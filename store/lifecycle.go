@@ -139,7 +139,10 @@ func (db *DB) UninstallShop(ctx context.Context, shopID int64, at time.Time) err
 // RedactCustomer erases a customer's personal data (customers/redact): the account's
 // e-mail, names and tags, the e-mail hash on the account and on its orders and on the
 // listed orders, and every stored delivery body of the shop that names the customer.
-// Amounts and line items stay as anonymous aggregates.
+// Amounts and line items stay as anonymous aggregates. The erasure leaves tombstones
+// (erasures.go), so that a re-delivered create or update writes nothing back: the
+// customer row keeps redacted_at (a row is made for a customer not stored yet), so do the
+// orders, and the address is remembered as a keyed marker.
 func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int64, email string, orderIDs []int64) error {
 	hash := ritorno.HashEmail(email)
 	now := db.now()
@@ -150,9 +153,32 @@ func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int
 			if err == nil && hash == "" {
 				hash = c.EmailHash
 			}
-			if err := tx.Model(&customerRow{}).Scopes(shopScope(shopID)).Where("platform_id = ?", customerPlatformID).Updates(map[string]any{
+			// Before any row lock, as the upserts take it (no lock-order deadlock).
+			if err := db.lockBuyer(tx, shopID, hash); err != nil {
+				return err
+			}
+			res := tx.Model(&customerRow{}).Scopes(shopScope(shopID)).Where("platform_id = ?", customerPlatformID).Updates(map[string]any{
 				"email": "", "email_hash": "", "first_name": "", "last_name": "", "tags": "[]", "redacted_at": now, "updated_at": now,
-			}).Error; err != nil {
+			})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				// Erased before it was stored: its late create must find the tombstone.
+				if err := tx.Create(&customerRow{ShopID: shopID, PlatformID: customerPlatformID, Tags: "[]",
+					RedactedAt: nullTime(now), CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if hash != "" {
+			if customerPlatformID <= 0 {
+				if err := db.lockBuyer(tx, shopID, hash); err != nil {
+					return err
+				}
+			}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&erasedEmailRow{ShopID: shopID,
+				Marker: db.emailMarker(shopID, hash), ErasedAt: now}).Error; err != nil {
 				return err
 			}
 		}
@@ -167,7 +193,7 @@ func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int
 		default:
 			q = q.Where("platform_id IN ?", append(orderIDs, 0))
 		}
-		if err := q.Updates(map[string]any{"email_hash": "", "updated_at": now}).Error; err != nil {
+		if err := q.Updates(map[string]any{"email_hash": "", "redacted_at": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
 		// What was computed about the buyer goes too; the next computation sees only
@@ -216,6 +242,9 @@ func (db *DB) RedactShop(ctx context.Context, shopID int64) error {
 		if err := tx.Model(&deliveryRow{}).Scopes(shopScope(shopID)).Updates(map[string]any{"body": []byte{}}).Error; err != nil {
 			return err
 		}
+		if err := deleteUnattachedDeliveries(tx, shopID); err != nil {
+			return err
+		}
 		res := tx.Model(&shopRow{}).Where("id = ?", shopID).Updates(map[string]any{"status": string(ritorno.ShopRedacted), "updated_at": db.now()})
 		if res.Error == nil && res.RowsAffected == 0 {
 			return gorm.ErrRecordNotFound
@@ -229,7 +258,6 @@ type dataRequestRow struct {
 	ShopID             int64
 	RequestID          int64
 	CustomerPlatformID int64
-	EmailHash          string
 	OrdersRequested    string
 	ReceivedAt         time.Time
 	ExportedAt         sql.NullTime
@@ -244,7 +272,7 @@ func (db *DB) RecordDataRequest(ctx context.Context, shopID int64, r ritorno.Dat
 		ids = []byte("[]")
 	}
 	row := dataRequestRow{ShopID: shopID, RequestID: r.RequestID, CustomerPlatformID: r.CustomerPlatformID,
-		EmailHash: r.EmailHash, OrdersRequested: string(ids), ReceivedAt: db.now()}
+		OrdersRequested: string(ids), ReceivedAt: db.now()}
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
 	})
@@ -261,7 +289,7 @@ func (db *DB) DataRequests(ctx context.Context, shopID int64) ([]ritorno.DataReq
 	for i, r := range rows {
 		var ids []int64
 		_ = json.Unmarshal([]byte(r.OrdersRequested), &ids)
-		out[i] = ritorno.DataRequest{RequestID: r.RequestID, CustomerPlatformID: r.CustomerPlatformID, EmailHash: r.EmailHash,
+		out[i] = ritorno.DataRequest{RequestID: r.RequestID, CustomerPlatformID: r.CustomerPlatformID,
 			OrdersRequested: ids, ReceivedAt: r.ReceivedAt.UTC(), ExportedAt: fromNullTime(r.ExportedAt)}
 	}
 	return out, nil

@@ -41,13 +41,13 @@ var (
 			"currency", "presentment_currency", "subtotal_minor", "total_discounts_minor", "total_tax_minor",
 			"total_shipping_minor", "total_minor", "refunded_minor", "financial_status", "fulfillment_status",
 			"source_name", "test", "tags", "platform_created_at", "processed_at", "cancelled_at", "cancel_reason",
-			"platform_updated_at", "deleted_at", "created_at", "updated_at"},
+			"platform_updated_at", "deleted_at", "redacted_at", "created_at", "updated_at"},
 		values: func(r orderRow) []any {
 			return []any{r.ShopID, r.PlatformID, r.Name, r.BuyerKind, r.CustomerPlatformID, r.EmailHash,
 				r.Currency, r.PresentmentCurrency, r.SubtotalMinor, r.TotalDiscountsMinor, r.TotalTaxMinor,
 				r.TotalShippingMinor, r.TotalMinor, r.RefundedMinor, r.FinancialStatus, r.FulfillmentStatus,
 				r.SourceName, r.Test, r.Tags, r.PlatformCreatedAt, r.ProcessedAt, r.CancelledAt, r.CancelReason,
-				r.PlatformUpdatedAt, r.DeletedAt, r.CreatedAt, r.UpdatedAt}
+				r.PlatformUpdatedAt, r.DeletedAt, r.RedactedAt, r.CreatedAt, r.UpdatedAt}
 		},
 	}
 	lineItemWriter = rowWriter[lineItemRow]{
@@ -194,6 +194,16 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 				}
 			}
 		}
+		// Orders of an erased customer or address are written without the address's hash.
+		var winners []*orderRow
+		for i, o := range orders {
+			if winner[o.PlatformID] == i {
+				winners = append(winners, &rows[i])
+			}
+		}
+		if err := db.forgetErased(db.sqlQuery(ctx, tx.Statement.ConnPool), shopID, winners, now); err != nil {
+			return err
+		}
 		// Two statements at most: payloads that list refunds replace them (and the refunded
 		// total); the others leave both as stored. written maps each order written to
 		// whether it was new (then it has no children to replace).
@@ -302,11 +312,7 @@ func (db *DB) upsertOrderRows(ctx context.Context, tx *gorm.DB, rows []orderRow,
 	if len(rows) == 0 {
 		return nil
 	}
-	set := make([]string, len(columns))
-	for i, c := range columns {
-		set[i] = c + " = excluded." + c
-	}
-	suffix := " ON CONFLICT (shop_id, platform_id) DO UPDATE SET " + strings.Join(set, ", ") +
+	suffix := " ON CONFLICT (shop_id, platform_id) DO UPDATE SET " + orderAssignments(columns) +
 		" WHERE excluded.platform_updated_at IS NULL OR orders.platform_updated_at IS NULL OR orders.platform_updated_at <= excluded.platform_updated_at" +
 		" RETURNING platform_id, " + db.insertedFlag()
 	for _, part := range chunks(rows, len(orderWriter.columns), db.paramLimit()) {

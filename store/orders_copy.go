@@ -66,17 +66,13 @@ func copyStatement(table string, columns []string) string {
 // stageUpsert is upsertOrderRows' statement with the staged rows of one refund mode as
 // its source.
 func stageUpsert(complete bool, columns []string) string {
-	set := make([]string, len(columns))
-	for i, c := range columns {
-		set[i] = c + " = excluded." + c
-	}
 	cols := strings.Join(orderWriter.columns, ", ")
 	where := "refunds_complete"
 	if !complete {
 		where = "NOT refunds_complete"
 	}
 	return "INSERT INTO orders (" + cols + ") SELECT " + cols + " FROM " + orderStage + " WHERE " + where +
-		" ON CONFLICT (shop_id, platform_id) DO UPDATE SET " + strings.Join(set, ", ") +
+		" ON CONFLICT (shop_id, platform_id) DO UPDATE SET " + orderAssignments(columns) +
 		" WHERE excluded.platform_updated_at IS NULL OR orders.platform_updated_at IS NULL OR orders.platform_updated_at <= excluded.platform_updated_at" +
 		" RETURNING platform_id, (xmax = 0)"
 }
@@ -123,7 +119,7 @@ func (db *DB) upsertOrdersCopy(ctx context.Context, shopID int64, orders []ritor
 	guestHashes = slices.Compact(guestHashes)
 
 	err := db.pgxTransaction(ctx, func(tx pgx.Tx) error {
-		return copyOrders(ctx, tx, shopID, batch, guestHashes, result)
+		return db.copyOrders(ctx, tx, shopID, batch, guestHashes, result, now)
 	})
 	if err != nil {
 		return nil, translate(err, "order")
@@ -149,7 +145,7 @@ func (db *DB) pgxTransaction(ctx context.Context, fn func(pgx.Tx) error) error {
 }
 
 // copyOrders writes the batch in tx and sets the results of the orders it wrote.
-func copyOrders(ctx context.Context, tx pgx.Tx, shopID int64, batch []copyOrder, guestHashes []string, result []ritorno.Write) error {
+func (db *DB) copyOrders(ctx context.Context, tx pgx.Tx, shopID int64, batch []copyOrder, guestHashes []string, result []ritorno.Write, now time.Time) error {
 	if len(guestHashes) > 0 {
 		// adoptGuests' locks, in the same (sorted) order, in one round trip.
 		keys := make([]int64, len(guestHashes))
@@ -176,6 +172,22 @@ func copyOrders(ctx context.Context, tx pgx.Tx, shopID int64, batch []copyOrder,
 				r.BuyerKind, r.CustomerPlatformID = string(ritorno.BuyerCustomer), owner
 			}
 		}
+	}
+
+	// Orders of an erased customer or address are written without the address's hash.
+	rows := make([]*orderRow, len(batch))
+	for i := range batch {
+		rows[i] = &batch[i].row
+	}
+	query := func(q string, args ...any) (rowScanner, func(), error) {
+		res, err := tx.Query(ctx, migrations.Postgres.Rebind(q), args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return res, res.Close, nil
+	}
+	if err := db.forgetErased(query, shopID, rows, now); err != nil {
+		return err
 	}
 
 	if _, err := tx.Exec(ctx, createOrderStage); err != nil {
@@ -444,6 +456,7 @@ func encodeOrder(e *copyEncoder, r *orderRow, refundsComplete bool) {
 	e.text(r.CancelReason)
 	e.nullTime(r.PlatformUpdatedAt)
 	e.nullTime(r.DeletedAt)
+	e.nullTime(r.RedactedAt)
 	e.time(r.CreatedAt)
 	e.time(r.UpdatedAt)
 	e.bool(refundsComplete)

@@ -131,6 +131,7 @@ type orderRow struct {
 	CancelReason        string
 	PlatformUpdatedAt   sql.NullTime
 	DeletedAt           sql.NullTime
+	RedactedAt          sql.NullTime // erased on request: a tombstone for its e-mail hash
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }

@@ -85,6 +85,9 @@ func (db *DB) DeleteShop(ctx context.Context, shopID int64) error {
 		if err := tx.Scopes(shopScope(shopID)).Delete(&deliveryRow{}).Error; err != nil {
 			return translate(err, "shop deliveries")
 		}
+		if err := deleteUnattachedDeliveries(tx, shopID); err != nil {
+			return translate(err, "shop deliveries")
+		}
 		res := tx.Where("id = ?", shopID).Delete(&shopRow{})
 		if res.Error != nil {
 			return translate(res.Error, "shop")
@@ -129,12 +132,23 @@ func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.Sh
 func deleteShopData(tx *gorm.DB, shopID int64) error {
 	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
 		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{},
-		&recommendPinRow{}, &recommendControlsRow{}, &storefrontEventRow{}} {
+		&recommendPinRow{}, &recommendControlsRow{}, &storefrontEventRow{}, &erasedEmailRow{}} {
 		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deleteUnattachedDeliveries deletes the deliveries that name the shop's domain but were
+// never attached to it (parked before it was known, ignored topics, refused at receipt):
+// an erasure by shop id alone would miss them.
+func deleteUnattachedDeliveries(tx *gorm.DB, shopID int64) error {
+	var shop shopRow
+	if err := tx.Where("id = ?", shopID).Take(&shop).Error; err != nil {
+		return err
+	}
+	return tx.Where("shop_id IS NULL AND platform = ? AND shop_domain = ?", shop.Platform, shop.Domain).Delete(&deliveryRow{}).Error
 }
 
 // formatID renders an id for messages and byte searches.

@@ -217,6 +217,9 @@ func TestDeleteShopRemovesEverything(t *testing.T) {
 			if err := db.SetRecommendControls(ctx, s.ID, ritorno.RecommendControls{Pins: map[int64][]int64{7: {8}}}); err != nil {
 				t.Fatal(err)
 			}
+			if err := db.RedactCustomer(ctx, s.ID, 0, "gone@example.com", nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.DeleteShop(ctx, a.ID); err != nil {
 			t.Fatal(err)

@@ -399,6 +399,7 @@ var notShopScoped = map[string]string{
 	"ListDeliveries":   "inbox: operator listing (filterable by shop)",
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",
+	"PurgeDeliveries":  "inbox: retention of every shop's settled deliveries, by age",
 	"InsertCeiling":    "benchmark scratch table, no shop data",
 	// Backfill workers lease due backfills of any installed shop; what they then write is
 	// scoped (SaveBackfill and the upserts have cases above).
@@ -465,6 +466,9 @@ func TestTenantIsolation(t *testing.T) {
 					t.Fatal(err)
 				}
 				if err := db.SetRecommendControls(ctx, a.ID, ritorno.RecommendControls{Pins: map[int64][]int64{7: {8}}, ExcludedVendors: []string{"acme"}}); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.RedactCustomer(ctx, a.ID, 0, "gone@example.com", nil); err != nil {
 					t.Fatal(err)
 				}
 				before := snapshot(t, ctx, db, a)

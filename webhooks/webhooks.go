@@ -248,6 +248,11 @@ func (r *Receiver) record(c *gin.Context, d ritorno.Delivery, findShop func(cont
 			return
 		}
 	}
+	if d.Status == ritorno.DeliveryIgnored || d.Status == ritorno.DeliveryFailed {
+		// Never applied, so its body would be personal data kept for nothing, and beyond
+		// any erasure (no shop to erase it with): only the envelope is kept.
+		d.Body = []byte{}
+	}
 	duplicate, err := r.commits.record(ctx, d)
 	if err != nil {
 		r.unavailable(c, d.Platform, err)

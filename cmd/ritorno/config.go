@@ -38,6 +38,7 @@ type Config struct {
 	MigrateOnStart    bool          // RITORNO_MIGRATE_ON_START
 	ShutdownTimeout   time.Duration // RITORNO_SHUTDOWN_TIMEOUT
 	MaxBodyBytes      int64         // RITORNO_MAX_BODY_BYTES
+	InboxRetention    time.Duration // RITORNO_INBOX_RETENTION
 }
 
 // envVar documents one variable; the README's table is written from the same facts.
@@ -64,6 +65,11 @@ var envVars = []envVar{
 	{"RITORNO_MIGRATE_ON_START", "true", "apply pending migrations when serve starts", false},
 	{"RITORNO_SHUTDOWN_TIMEOUT", "25s", "how long a stop waits for in-flight requests and work", false},
 	{"RITORNO_MAX_BODY_BYTES", "5242880", "largest request body accepted", false},
+	// 30 days: well past Shopify's 48 hours of retries (a duplicate is recognised by its
+	// stored webhook id) and long enough to inspect and replay failed deliveries, yet the
+	// delay within which an erasure request must be honoured, so that no delivery body
+	// outlives it.
+	{"RITORNO_INBOX_RETENTION", "720h", "how long processed, ignored, failed, dead and parked webhook deliveries are kept", false},
 }
 
 // defaultShopifyScopes are the scopes shopify.app.toml declares (a test keeps them equal).
@@ -145,6 +151,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || cfg.ShutdownTimeout <= 0 {
 		return Config{}, configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
+	}
+	if cfg.InboxRetention, err = time.ParseDuration(get("RITORNO_INBOX_RETENTION")); err != nil || cfg.InboxRetention <= 0 {
+		return Config{}, configErrorf("RITORNO_INBOX_RETENTION %q is not a positive duration like 720h", get("RITORNO_INBOX_RETENTION"))
 	}
 	if cfg.MaxBodyBytes, err = strconv.ParseInt(get("RITORNO_MAX_BODY_BYTES"), 10, 64); err != nil || cfg.MaxBodyBytes < 1024 {
 		return Config{}, configErrorf("RITORNO_MAX_BODY_BYTES %q must be a whole number of bytes, at least 1024", get("RITORNO_MAX_BODY_BYTES"))
@@ -241,6 +250,7 @@ func (c Config) logAttrs() []any {
 		"migrate_on_start", c.MigrateOnStart,
 		"shutdown_timeout", c.ShutdownTimeout.String(),
 		"max_body_bytes", c.MaxBodyBytes,
+		"inbox_retention", c.InboxRetention.String(),
 	}
 }
 

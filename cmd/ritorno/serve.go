@@ -79,6 +79,7 @@ type Main struct {
 	server     *http.Server
 	listener   net.Listener
 	runner     *jobs.Runner
+	purger     *jobs.Purger
 	receiver   *webhooks.Receiver
 	backfiller *history.Backfiller
 	insights   *analytics.Scheduler
@@ -128,6 +129,7 @@ func (m *Main) Open(ctx context.Context) error {
 	applier := history.NewApplier(historyStore{m.db}, platforms...)
 	applier.WhenExportFinishes(m.backfiller.WakeShop)
 	m.runner = jobs.NewRunner(m.db, applier, jobs.Config{}, m.log.With("component", "jobs"), m.registry)
+	m.purger = &jobs.Purger{Store: m.db, Retention: m.cfg.InboxRetention, Log: m.log.With("component", "purge")}
 	m.receiver = webhooks.NewReceiver(webhooks.Config{
 		Inbox:       m.db,
 		Shops:       m.db,
@@ -196,8 +198,9 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	if !m.hooks.noWorkers {
-		m.workers.Add(4)
+		m.workers.Add(5)
 		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
+		go func() { defer m.workers.Done(); m.purger.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.backfiller.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.insights.Run(workCtx) }()
 		go func() { defer m.workers.Done(); m.warmRecommendations(workCtx); m.recommend.Run(workCtx) }()

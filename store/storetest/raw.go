@@ -8,7 +8,7 @@ import (
 )
 
 // ShopTables lists every table that holds one shop's data (all carry shop_id).
-var ShopTables = []string{"shop_credentials", "customers", "products", "variants", "orders", "line_items", "refunds", "refund_line_items", "backfills", "customer_insights", "shop_insights", "recommend_controls", "recommend_pins"}
+var ShopTables = []string{"shop_credentials", "customers", "products", "variants", "orders", "line_items", "refunds", "refund_line_items", "backfills", "customer_insights", "shop_insights", "recommend_controls", "recommend_pins", "erased_emails"}
 
 // CountRows counts a shop's rows in a table, bypassing the store's methods.
 func CountRows(t *testing.T, db *store.DB, table string, shopID int64) int64 {
