@@ -2,6 +2,8 @@ package storefront
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime"
@@ -37,11 +39,21 @@ type eventsJSON struct {
 	Events []eventJSON `json:"events"`
 }
 
+// eventsAnswer says what became of a batch: accepted events are stored (a replay of a
+// token's event is accepted and counted once), dropped ones were invalid.
+type eventsAnswer struct {
+	Accepted int `json:"accepted"`
+	Dropped  int `json:"dropped"`
+}
+
 // events records impressions, clicks and add-to-carts. navigator.sendBeacon posts a
 // string as text/plain (a JSON content type would need a CORS preflight it cannot make),
 // so both are accepted. Every event must carry a valid tracking token of this shop, not
 // older than maxTokenAge; product, variant, kind and placement come from the token, the
-// buyer from the request's verified identity. A batch is recorded whole or refused whole.
+// buyer from the request's verified identity. A single event that is invalid is refused
+// (400); in a batch, an invalid event is dropped and the rest are stored, so that one bad
+// token (say an old page's) does not lose its neighbours. A batch with no valid event is
+// refused with the first event's problem.
 func (s *Storefront) events(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if ct := c.GetHeader("Content-Type"); ct != "" {
@@ -73,33 +85,58 @@ func (s *Storefront) events(c *gin.Context) {
 		web.Error(c, ritorno.Errorf(ritorno.EINVALID, "an events list holds 1 to %d events", maxEventsBatch))
 		return
 	}
-	shop, now := shopOf(c), s.cfg.Now()
-	out := make([]ritorno.StorefrontEvent, len(list))
-	for i, e := range list {
-		typ, err := ritorno.ParseStorefrontEventType(e.Type)
+	shop, buyer, now := shopOf(c), customerOf(c), s.cfg.Now()
+	out := make([]ritorno.StorefrontEvent, 0, len(list))
+	var firstErr error
+	for _, e := range list {
+		ev, err := s.event(e, shop.ID, buyer, now)
 		if err != nil {
-			web.Error(c, err)
-			return
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
-		t, err := s.openToken(e.Token)
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		if t.ShopID != shop.ID {
-			web.Error(c, ritorno.Errorf(ritorno.EINVALID, "event token belongs to another shop"))
-			return
-		}
-		if age := now.Sub(t.IssuedAt); age > maxTokenAge || age < -tokenFutureSkew {
-			web.Error(c, ritorno.Errorf(ritorno.EINVALID, "event token has expired"))
-			return
-		}
-		out[i] = ritorno.StorefrontEvent{Type: typ, ProductID: t.ProductID, VariantID: t.VariantID, Kind: string(t.Kind),
-			Placement: string(t.Placement), BuyerKey: customerOf(c), OccurredAt: now}
+		out = append(out, ev)
+	}
+	if len(out) == 0 {
+		web.Error(c, firstErr)
+		return
 	}
 	if err := s.cfg.Events.RecordStorefrontEvents(c.Request.Context(), shop.ID, out); err != nil {
 		web.Error(c, err)
 		return
 	}
-	c.Status(http.StatusAccepted)
+	c.JSON(http.StatusAccepted, eventsAnswer{Accepted: len(out), Dropped: len(list) - len(out)})
+}
+
+// event checks one event of the widget's and turns it into the event to record.
+func (s *Storefront) event(e eventJSON, shopID, buyer int64, now time.Time) (ritorno.StorefrontEvent, error) {
+	typ, err := ritorno.ParseStorefrontEventType(e.Type)
+	if err != nil {
+		return ritorno.StorefrontEvent{}, err
+	}
+	t, err := s.openToken(e.Token)
+	if err != nil {
+		return ritorno.StorefrontEvent{}, err
+	}
+	if t.ShopID != shopID {
+		return ritorno.StorefrontEvent{}, ritorno.Errorf(ritorno.EINVALID, "event token belongs to another shop")
+	}
+	if age := now.Sub(t.IssuedAt); age > maxTokenAge || age < -tokenFutureSkew {
+		return ritorno.StorefrontEvent{}, ritorno.Errorf(ritorno.EINVALID, "event token has expired")
+	}
+	ev := ritorno.StorefrontEvent{Type: typ, ProductID: t.ProductID, VariantID: t.VariantID, Kind: string(t.Kind),
+		Placement: string(t.Placement), BuyerKey: buyer, OccurredAt: now, Token: tokenKey(e.Token)}
+	if err := ev.Validate(); err != nil {
+		return ritorno.StorefrontEvent{}, err
+	}
+	return ev, nil
+}
+
+// tokenKey is the stored identity of a valid tracking token: a fixed-size digest, so the
+// unique key (shop, token, type) stays small. Valid tokens are canonical (strict base64,
+// signed), so one token has one key.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
