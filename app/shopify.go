@@ -141,7 +141,7 @@ func (a *App) ownURL(u string) bool {
 	}
 	p, err := url.Parse(rest)
 	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil || p.Opaque != "" ||
-		!strings.HasPrefix(p.Path, "/") || strings.HasPrefix(p.Path, "//") || strings.ContainsFunc(p.Path, unsafeURLRune) {
+		!strings.HasPrefix(p.Path, "/") || strings.HasPrefix(p.Path, "//") || strings.ContainsFunc(p.Path, unsafeDecodedRune) {
 		return false
 	}
 	again := p.EscapedPath()
@@ -152,6 +152,13 @@ func (a *App) ownURL(u string) bool {
 		again += "#" + p.EscapedFragment()
 	}
 	return base+again == u
+}
+
+// unsafeDecodedRune reports what a percent-decoded path must not hold: the characters
+// that would be dropped or rewritten had they been sent literally (an encoded space is
+// an ordinary path character).
+func unsafeDecodedRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsControl(r)
 }
 
 // unsafeURLRune reports characters a browser drops or rewrites in a URL.
