@@ -46,9 +46,9 @@ type StorefrontEvent struct {
 	// BuyerKey is the logged-in customer's platform id (see BuyerKey); 0 when anonymous.
 	BuyerKey   int64
 	OccurredAt time.Time
-	// Token identifies the tracking token the event came with (at most MaxEventTokenLen
-	// bytes; "" when none): an event of a type counts once per token, however often the
-	// token is replayed.
+	// Token identifies the tracking token the event came with and who saw it (at most
+	// MaxEventTokenLen bytes; "" when none): an event of a type counts once per Token,
+	// however often it is replayed.
 	Token string
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,11 +35,16 @@ type eventJSON struct {
 	Token string `json:"token"`
 }
 
-// eventsJSON is the body of POST events: one event, or a batch under "events".
+// eventsJSON is the body of POST events: one event, or a batch under "events". View is
+// the widget's random id of the page view the events come from (see viewer).
 type eventsJSON struct {
 	eventJSON
 	Events []eventJSON `json:"events"`
+	View   string      `json:"view"`
 }
+
+// viewPattern is a page-view id as the widget makes it (random base64url).
+var viewPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
 // eventsAnswer says what became of a batch: accepted events are stored (a replay of a
 // token's event is accepted and counted once), dropped ones were invalid.
@@ -85,11 +92,16 @@ func (s *Storefront) events(c *gin.Context) {
 		web.Error(c, ritorno.Errorf(ritorno.EINVALID, "an events list holds 1 to %d events", maxEventsBatch))
 		return
 	}
+	if in.View != "" && !viewPattern.MatchString(in.View) {
+		web.Error(c, ritorno.Errorf(ritorno.EINVALID, "view must be 8 to 64 letters, digits, - or _"))
+		return
+	}
 	shop, buyer, now := shopOf(c), customerOf(c), s.cfg.Now()
+	viewer := viewer(buyer, in.View)
 	out := make([]ritorno.StorefrontEvent, 0, len(list))
 	var firstErr error
 	for _, e := range list {
-		ev, err := s.event(e, shop.ID, buyer, now)
+		ev, err := s.event(e, shop.ID, buyer, viewer, now)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -110,7 +122,7 @@ func (s *Storefront) events(c *gin.Context) {
 }
 
 // event checks one event of the widget's and turns it into the event to record.
-func (s *Storefront) event(e eventJSON, shopID, buyer int64, now time.Time) (ritorno.StorefrontEvent, error) {
+func (s *Storefront) event(e eventJSON, shopID, buyer int64, viewer string, now time.Time) (ritorno.StorefrontEvent, error) {
 	typ, err := ritorno.ParseStorefrontEventType(e.Type)
 	if err != nil {
 		return ritorno.StorefrontEvent{}, err
@@ -126,17 +138,38 @@ func (s *Storefront) event(e eventJSON, shopID, buyer int64, now time.Time) (rit
 		return ritorno.StorefrontEvent{}, ritorno.Errorf(ritorno.EINVALID, "event token has expired")
 	}
 	ev := ritorno.StorefrontEvent{Type: typ, ProductID: t.ProductID, VariantID: t.VariantID, Kind: string(t.Kind),
-		Placement: string(t.Placement), BuyerKey: buyer, OccurredAt: now, Token: tokenKey(e.Token)}
+		Placement: string(t.Placement), BuyerKey: buyer, OccurredAt: now, Token: tokenKey(e.Token, viewer)}
 	if err := ev.Validate(); err != nil {
 		return ritorno.StorefrontEvent{}, err
 	}
 	return ev, nil
 }
 
-// tokenKey is the stored identity of a valid tracking token: a fixed-size digest, so the
-// unique key (shop, token, type) stays small. Valid tokens are canonical (strict base64,
-// signed), so one token has one key.
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:16])
+// viewer names who saw a token, for counting its events once: a logged-in buyer (verified
+// by the platform, however many tabs or page views), else the widget's page view. Tokens
+// alone cannot say it: an anonymous product answer is public, cached and the same bytes
+// for an hour (see toResponse), so one token reaches every anonymous shopper of the product
+// in that hour, and counting it once would count one of them. Without a view id (an old
+// widget, a hand-made request) a token counts once. The view id is the shopper's to
+// choose, so it stops replays, not a client that invents a view per request; the
+// per-address rate limits bound that.
+func viewer(buyer int64, view string) string {
+	if buyer != 0 {
+		return "customer:" + strconv.FormatInt(buyer, 10)
+	}
+	if view != "" {
+		return "view:" + view
+	}
+	return ""
+}
+
+// tokenKey is the stored identity of a valid tracking token as seen by a viewer: a
+// fixed-size digest, so the unique key (shop, token, type) stays small. Valid tokens are
+// canonical (strict base64, signed), so one token and viewer have one key.
+func tokenKey(token, viewer string) string {
+	h := sha256.New()
+	h.Write([]byte(token))
+	h.Write([]byte{0})
+	h.Write([]byte(viewer))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }

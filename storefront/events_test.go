@@ -114,21 +114,61 @@ func TestEventsBatchDropsOnlyTheBadEvent(t *testing.T) {
 	}
 }
 
-// TestEventsCarryTheTokenIdentity: events of one token share its identity, which the store
-// deduplicates on; another token has another.
+// TestEventsCarryTheTokenIdentity: events of one token and viewer share an identity,
+// which the store counts once per type; another token, another page view or another
+// buyer has another. A logged-in buyer is one viewer across page views; without a view
+// id a token is one viewer (issue 13, defect 12).
 func TestEventsCarryTheTokenIdentity(t *testing.T) {
 	srv := mustServer(t, nil)
-	proxy := "/proxy/events?" + proxyQuery(url.Values{}, "demo.myshopify.com", sfNow, sfSecret)
 	tok := func(product int64) string {
 		return srv.sf.signToken(TrackingToken{ShopID: 1, ProductID: product, Kind: recommend.KindCrossSell,
 			Placement: recommend.PlacementProduct, IssuedAt: sfNow})
 	}
-	body := fmt.Sprintf(`{"events":[{"type":"click","token":%q},{"type":"impression","token":%q},{"type":"click","token":%q}]}`, tok(5), tok(5), tok(6))
-	if rec := srv.do(t, "POST", proxy, strings.NewReader(body), nil); rec.Code != http.StatusAccepted {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	key := func(customer, view string, token string) string {
+		t.Helper()
+		srv.events.events = nil
+		proxy := "/proxy/events?" + proxyQuery(url.Values{"logged_in_customer_id": {customer}}, "demo.myshopify.com", sfNow, sfSecret)
+		body := fmt.Sprintf(`{"view":%q,"events":[{"type":"click","token":%q}]}`, view, token)
+		if view == "" {
+			body = fmt.Sprintf(`{"type":"click","token":%q}`, token)
+		}
+		if rec := srv.do(t, "POST", proxy, strings.NewReader(body), nil); rec.Code != http.StatusAccepted {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		k := srv.events.events[0].Token
+		if k == "" || len(k) > ritorno.MaxEventTokenLen {
+			t.Fatalf("token identity %q", k)
+		}
+		return k
 	}
-	ev := srv.events.events
-	if len(ev) != 3 || ev[0].Token == "" || ev[0].Token != ev[1].Token || ev[0].Token == ev[2].Token || len(ev[0].Token) > ritorno.MaxEventTokenLen {
-		t.Fatalf("token identities %+v", ev)
+	a, b := tok(5), tok(6)
+	same := [][2]string{
+		{key("", "", a), key("", "", a)},
+		{key("", "view-one-1234", a), key("", "view-one-1234", a)},
+		{key("42", "view-one-1234", a), key("42", "view-two-5678", a)}, // a buyer across page views
+		{key("42", "", a), key("42", "view-one-1234", a)},
+	}
+	for i, p := range same {
+		if p[0] != p[1] {
+			t.Errorf("same pair %d differs", i)
+		}
+	}
+	different := [][2]string{
+		{key("", "", a), key("", "", b)},
+		{key("", "view-one-1234", a), key("", "view-two-5678", a)}, // two anonymous page views
+		{key("42", "", a), key("43", "", a)},
+		{key("", "", a), key("42", "", a)},
+	}
+	for i, p := range different {
+		if p[0] == p[1] {
+			t.Errorf("different pair %d is the same", i)
+		}
+	}
+	proxy := "/proxy/events?" + proxyQuery(url.Values{}, "demo.myshopify.com", sfNow, sfSecret)
+	for _, view := range []string{"short", strings.Repeat("v", 65), "has space in it", "naïve-view-id"} {
+		body := fmt.Sprintf(`{"view":%q,"events":[{"type":"click","token":%q}]}`, view, a)
+		if rec := srv.do(t, "POST", proxy, strings.NewReader(body), nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("view %q answered %d", view, rec.Code)
+		}
 	}
 }
