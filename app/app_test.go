@@ -120,9 +120,10 @@ func (f *fakeShopify) exchangesOf(shop string) int {
 
 // fakeWoo accepts the key pairs in keys (consumer key → secret) for the store it fronts.
 type fakeWoo struct {
-	store string
-	mu    sync.Mutex
-	keys  map[string]string
+	store    string
+	mu       sync.Mutex
+	keys     map[string]string
+	resolver fakeResolver // nil: defaultResolver
 }
 
 var _ app.WooConnector = (*fakeWoo)(nil)
@@ -147,12 +148,20 @@ func (f *fakeWoo) StoreDetails(_ context.Context, storeURL, ck, cs string) (app.
 
 func (f *fakeWoo) NewWebhookSecret() string { return woocommerce.NewWebhookSecret() }
 
-// CheckStoreURL is the real check over a fixed resolver: shop.example is public,
-// localhost and rebind.example resolve to loopback.
+// CheckStoreURL is the real check over a fake resolver: by default shop.example is
+// public, localhost and rebind.example resolve to loopback.
 func (f *fakeWoo) CheckStoreURL(ctx context.Context, storeURL string) error {
-	return woocommerce.CheckStoreURL(ctx, storeURL, fakeResolver{
-		"shop.example": {"93.184.215.14"}, "localhost": {"127.0.0.1", "::1"}, "rebind.example": {"93.184.215.14", "127.0.0.1"},
-	})
+	f.mu.Lock()
+	r := f.resolver
+	f.mu.Unlock()
+	if r == nil {
+		r = defaultResolver
+	}
+	return woocommerce.CheckStoreURL(ctx, storeURL, r)
+}
+
+var defaultResolver = fakeResolver{
+	"shop.example": {"93.184.215.14"}, "localhost": {"127.0.0.1", "::1"}, "rebind.example": {"93.184.215.14", "127.0.0.1"},
 }
 
 // fakeResolver maps host names to addresses.

@@ -207,7 +207,17 @@ func TestWooConnectRefusesInternalStores(t *testing.T) {
 				}
 			})
 		}
-		h.connect("https://shop.example") // a public store still connects
+		// A name that resolved to a public address at connect and to loopback at the
+		// callback (DNS rebinding) is refused there, before the server calls it.
+		token := h.connect("https://shop.example")
+		h.woo.mu.Lock()
+		h.woo.resolver = fakeResolver{"shop.example": {"127.0.0.1"}}
+		h.woo.mu.Unlock()
+		h.woo.accept("ck_ok", "cs_ok")
+		wantError(t, h.wooCallback(token, "ck_ok", "cs_ok", "read_write"), http.StatusBadRequest, ritorno.EINVALID)
+		if _, err := db.ShopByDomain(context.Background(), ritorno.WooCommerce, "https://shop.example"); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("a refused callback stored the shop (err %v)", err)
+		}
 	})
 }
 
