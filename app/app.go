@@ -112,7 +112,7 @@ type App struct {
 	installMu keyedMutex
 	// connects limits the unauthenticated WooCommerce connect flow per client address: each
 	// step makes the server contact a store someone named.
-	connects *limiter
+	connects *web.Limiter
 }
 
 //go:embed templates/*.html
@@ -136,7 +136,7 @@ func New(cfg Config) *App {
 		pages:    template.Must(template.ParseFS(templateFS, "templates/*.html")),
 		secure:   strings.HasPrefix(cfg.AppURL, "https://"),
 		nonces:   &usedNonces{seen: map[string]time.Time{}},
-		connects: newLimiter(connectBurst, connectEvery, connectMaxAddresses, cfg.Now),
+		connects: web.NewLimiter(web.Rate{PerSecond: 1 / connectEvery.Seconds(), Burst: connectBurst}, connectMaxAddresses, cfg.Now),
 	}
 }
 
