@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Purchase is a counted order (Order.Counts) reduced to what recommendations learn from:
@@ -64,6 +66,13 @@ const (
 	DefaultUpsellMinPercent = 110 // an up-sell costs at least 1.1× the viewed product
 	DefaultUpsellMaxPercent = 200 // and at most 2×
 	DefaultMinEvidence      = 3   // one or two buyers are an anecdote, not a pattern
+
+	// Upper bounds, well inside the 32-bit columns that hold them: an up-sell band up to
+	// 100× the viewed product's price, and evidence up to a million distinct buyers.
+	MaxUpsellPercent = 10000
+	MaxMinEvidence   = 1000000
+	// MaxExclusionLen bounds an excluded tag or vendor (Shopify's tags are at most 255).
+	MaxExclusionLen = 255
 )
 
 // knownSources are the sources a fallback chain may name.
@@ -86,11 +95,12 @@ func (c RecommendControls) Validate() error {
 		seen[s] = true
 	}
 	for _, f := range []struct {
-		name  string
-		value int
-	}{{"up-sell minimum percent", c.UpsellMinPercent}, {"up-sell maximum percent", c.UpsellMaxPercent}, {"minimum evidence", c.MinEvidence}} {
-		if f.value < 0 {
-			return Errorf(EINVALID, "%s must not be negative (0 means the default)", f.name)
+		name       string
+		value, max int
+	}{{"up-sell minimum percent", c.UpsellMinPercent, MaxUpsellPercent}, {"up-sell maximum percent", c.UpsellMaxPercent, MaxUpsellPercent},
+		{"minimum evidence", c.MinEvidence, MaxMinEvidence}} {
+		if f.value < 0 || f.value > f.max {
+			return Errorf(EINVALID, "%s must be from 0 (the default) to %d", f.name, f.max)
 		}
 	}
 	n := c.Normalized()
@@ -128,8 +138,13 @@ func (c RecommendControls) Validate() error {
 		values []string
 	}{{"tag", c.ExcludedTags}, {"vendor", c.ExcludedVendors}} {
 		for _, v := range list.values {
-			if strings.TrimSpace(v) == "" {
+			switch {
+			case strings.TrimSpace(v) == "":
 				return Errorf(EINVALID, "an excluded %s is empty", list.name)
+			case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
+				return Errorf(EINVALID, "an excluded %s is not UTF-8 text without control characters", list.name)
+			case utf8.RuneCountInString(v) > MaxExclusionLen:
+				return Errorf(EINVALID, "an excluded %s is longer than %d characters", list.name, MaxExclusionLen)
 			}
 		}
 	}

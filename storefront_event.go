@@ -1,6 +1,10 @@
 package ritorno
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // StorefrontEventType is what a shopper did with a recommended item.
 type StorefrontEventType string
@@ -42,7 +46,14 @@ type StorefrontEvent struct {
 	// BuyerKey is the logged-in customer's platform id (see BuyerKey); 0 when anonymous.
 	BuyerKey   int64
 	OccurredAt time.Time
+	// Token identifies the tracking token the event came with and who saw it (at most
+	// MaxEventTokenLen bytes; "" when none): an event of a type counts once per Token,
+	// however often it is replayed.
+	Token string
 }
+
+// MaxEventTokenLen bounds StorefrontEvent.Token.
+const MaxEventTokenLen = 64
 
 // Validate checks an event before it is stored.
 func (e StorefrontEvent) Validate() error {
@@ -57,6 +68,9 @@ func (e StorefrontEvent) Validate() error {
 	}
 	if e.OccurredAt.IsZero() {
 		return Errorf(EINVALID, "event time is missing")
+	}
+	if len(e.Token) > MaxEventTokenLen || !utf8.ValidString(e.Token) || strings.ContainsRune(e.Token, 0) {
+		return Errorf(EINVALID, "event token identity is longer than %d bytes or not text", MaxEventTokenLen)
 	}
 	return nil
 }

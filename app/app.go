@@ -29,11 +29,14 @@ type Config struct {
 	ShopifyScopes   string // comma-separated, requested by the code grant
 	StateKey        []byte // >= 32 bytes; signs OAuth state cookies and WooCommerce connect tokens
 	AllowHTTPStores bool   // accept http:// WooCommerce store URLs (local test stores only)
-	Shopify         ShopifyAuth
-	WooCommerce     WooConnector
-	Shops           ShopStore
-	Backfills       Backfills
-	Insights        Insights // nil: the analytics routes answer 503
+	// TrustProxy: a reverse proxy of ours is in front, so the connect flow's rate limit keys
+	// on the last X-Forwarded-For address.
+	TrustProxy  bool
+	Shopify     ShopifyAuth
+	WooCommerce WooConnector
+	Shops       ShopStore
+	Backfills   Backfills
+	Insights    Insights // nil: the analytics routes answer 503
 	// Recommendations: nil makes the recommendation routes answer 503.
 	Recommendations Recommendations
 	Log             *slog.Logger
@@ -69,6 +72,10 @@ type WooConnector interface {
 	StoreDetails(ctx context.Context, storeURL, consumerKey, consumerSecret string) (ShopDetails, error)
 	// NewWebhookSecret returns a fresh secret for the store's webhook signatures.
 	NewWebhookSecret() string
+	// CheckStoreURL refuses (EINVALID) a store whose host is or resolves to a loopback,
+	// private, link-local or reserved address, unless local test stores are allowed. The
+	// adapter checks every connection again; this is the early, clear answer.
+	CheckStoreURL(ctx context.Context, storeURL string) error
 }
 
 // WooKeys is the key pair of a wc-auth callback; UserID is the connect token we passed.
@@ -103,6 +110,9 @@ type App struct {
 	secure    bool // AppURL is https: cookies get the Secure flag
 	nonces    *usedNonces
 	installMu keyedMutex
+	// connects limits the unauthenticated WooCommerce connect flow per client address: each
+	// step makes the server contact a store someone named.
+	connects *web.Limiter
 }
 
 //go:embed templates/*.html
@@ -122,10 +132,11 @@ func New(cfg Config) *App {
 	}
 	cfg.AppURL = strings.TrimRight(cfg.AppURL, "/")
 	return &App{
-		cfg:    cfg,
-		pages:  template.Must(template.ParseFS(templateFS, "templates/*.html")),
-		secure: strings.HasPrefix(cfg.AppURL, "https://"),
-		nonces: &usedNonces{seen: map[string]time.Time{}},
+		cfg:      cfg,
+		pages:    template.Must(template.ParseFS(templateFS, "templates/*.html")),
+		secure:   strings.HasPrefix(cfg.AppURL, "https://"),
+		nonces:   &usedNonces{seen: map[string]time.Time{}},
+		connects: web.NewLimiter(web.Rate{PerSecond: 1 / connectEvery.Seconds(), Burst: connectBurst}, connectMaxAddresses, cfg.Now),
 	}
 }
 
@@ -154,8 +165,8 @@ func (a *App) Register(r gin.IRouter) {
 
 	woo := r.Group("/woocommerce", a.needWooCommerce)
 	woo.GET("/connect", a.wooConnectPage)
-	woo.POST("/connect", a.wooConnect)
-	woo.POST("/callback", a.wooCallback)
+	woo.POST("/connect", a.limitConnects, a.wooConnect)
+	woo.POST("/callback", a.limitConnects, a.wooCallback)
 	woo.GET("/connected", a.wooConnected)
 }
 

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -118,9 +120,10 @@ func (f *fakeShopify) exchangesOf(shop string) int {
 
 // fakeWoo accepts the key pairs in keys (consumer key → secret) for the store it fronts.
 type fakeWoo struct {
-	store string
-	mu    sync.Mutex
-	keys  map[string]string
+	store    string
+	mu       sync.Mutex
+	keys     map[string]string
+	resolver fakeResolver // nil: defaultResolver
 }
 
 var _ app.WooConnector = (*fakeWoo)(nil)
@@ -144,6 +147,36 @@ func (f *fakeWoo) StoreDetails(_ context.Context, storeURL, ck, cs string) (app.
 }
 
 func (f *fakeWoo) NewWebhookSecret() string { return woocommerce.NewWebhookSecret() }
+
+// CheckStoreURL is the real check over a fake resolver: by default shop.example is
+// public, localhost and rebind.example resolve to loopback.
+func (f *fakeWoo) CheckStoreURL(ctx context.Context, storeURL string) error {
+	f.mu.Lock()
+	r := f.resolver
+	f.mu.Unlock()
+	if r == nil {
+		r = defaultResolver
+	}
+	return woocommerce.CheckStoreURL(ctx, storeURL, r)
+}
+
+var defaultResolver = fakeResolver{
+	"shop.example": {"93.184.215.14"}, "localhost": {"127.0.0.1", "::1"}, "rebind.example": {"93.184.215.14", "127.0.0.1"},
+}
+
+// fakeResolver maps host names to addresses.
+type fakeResolver map[string][]string
+
+func (r fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, s := range r[host] {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	if len(out) == 0 {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return out, nil
+}
 
 func (f *fakeWoo) accept(ck, cs string) {
 	f.mu.Lock()
@@ -202,6 +235,7 @@ type harness struct {
 	woo       *fakeWoo
 	backfills *fakeBackfills
 	h         http.Handler
+	requests  int
 }
 
 // mustHarness serves a fully configured App over db; edit adjusts its Config.
@@ -231,6 +265,11 @@ func mustHarness(t *testing.T, db *store.DB, edit ...func(*app.Config)) *harness
 func (h *harness) do(method, target, body string, header ...string) *httptest.ResponseRecorder {
 	h.t.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	// Each request comes from its own address, so that the connect flow's rate limit
+	// (per address) does not meet a test's many requests; TestWooConnectRateLimit
+	// sends from one.
+	h.requests++
+	req.RemoteAddr = fmt.Sprintf("198.51.%d.%d:4321", h.requests/250%250, h.requests%250+1)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}

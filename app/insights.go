@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -432,6 +433,11 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 // customerQuery reads ?segment=&q=&sort=&page=&per_page= (page from 1).
 func customerQuery(c *gin.Context) (q CustomerQuery, page, perPage int, err error) {
 	q.Q = strings.TrimSpace(c.Query("q"))
+	// The search reaches the database as text, which PostgreSQL refuses with a NUL or bytes
+	// that are not UTF-8; no name or e-mail holds a control character either.
+	if !utf8.ValidString(q.Q) || strings.ContainsFunc(q.Q, unicode.IsControl) {
+		return q, 0, 0, ritorno.Errorf(ritorno.EINVALID, "q must be UTF-8 text without control characters")
+	}
 	if utf8.RuneCountInString(q.Q) > maxQuery {
 		return q, 0, 0, ritorno.Errorf(ritorno.EINVALID, "q is at most %d characters", maxQuery)
 	}

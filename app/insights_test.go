@@ -330,6 +330,11 @@ func TestInsightsBadRequests(t *testing.T) {
 			{"key not a number", "/api/admin/customers/ada", "not a whole number"},
 			{"key too large", "/api/admin/customers/99999999999999999999", "not a whole number"},
 			{"search over 200 characters", "/api/admin/customers?q=" + strings.Repeat("é", 201), "at most 200"},
+			// Issue 13, defect 5: text PostgreSQL refuses is bad input, not a 500.
+			{"search with NUL", "/api/admin/customers?q=%00", "UTF-8 text"},
+			{"search with NUL inside", "/api/admin/customers?q=ad%00a", "UTF-8 text"},
+			{"search not UTF-8", "/api/admin/customers?q=%FF%FE", "UTF-8 text"},
+			{"search with a control character", "/api/admin/customers?q=a%1Bb", "UTF-8 text"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -139,6 +139,17 @@ func TestRecommendationControls(t *testing.T) {
 			{"a product pinned to itself", `{"pins":{"1":["1"]}}`, "itself"},
 			{"an id that is not a number", `{"excluded_products":["x"]}`, "not a product id"},
 			{"an unknown source", `{"fallback_chain":["magic"]}`, "magic"},
+			// Issue 13, defect 5: numbers beyond the 32-bit columns and text PostgreSQL
+			// refuses are bad input, not a 500.
+			{"min_evidence beyond int4", `{"min_evidence":2147483648}`, "minimum evidence must be from 0"},
+			{"min_evidence far beyond", `{"min_evidence":9223372036854775807}`, "minimum evidence must be from 0"},
+			{"min_evidence over the bound", `{"min_evidence":1000001}`, "minimum evidence must be from 0"},
+			{"upsell_min_percent beyond int4", `{"upsell_min_percent":2147483648}`, "up-sell minimum percent must be from 0"},
+			{"upsell_max_percent beyond int4", `{"upsell_max_percent":4294967296}`, "up-sell maximum percent must be from 0"},
+			{"negative min_evidence", `{"min_evidence":-1}`, "minimum evidence must be from 0"},
+			{"min_evidence beyond int64", `{"min_evidence":9223372036854775808}`, "not valid JSON"},
+			{"a tag with NUL", `{"excluded_tags":["sale\u0000"]}`, "excluded tag is not UTF-8 text"},
+			{"a vendor with a control character", `{"excluded_vendors":["a\u001bb"]}`, "excluded vendor is not UTF-8 text"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				w := f.do(http.MethodPut, "/api/admin/recommendations/controls", c.doc, "Authorization", "Bearer "+f.token("alpha.myshopify.com"))

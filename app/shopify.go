@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -117,13 +119,51 @@ func (a *App) bounce(c *gin.Context) {
 	a.render(c, http.StatusOK, shop, "bounce.html", bouncePage{APIKey: a.cfg.ShopifyAPIKey})
 }
 
-// ownURL reports whether u points into this app (an absolute URL under AppURL or a
-// path), so that the bounce page cannot be used to hand a session token elsewhere.
+// ownURL reports whether u points into this app, so that the bounce page cannot be used
+// to hand a session token elsewhere: a path of this app, or the same under AppURL. It is
+// parsed, not pattern-matched, and strict, because browsers repair URLs before they
+// navigate (they drop tabs and newlines, read "\" as "/"), which turns "/\t/evil.example"
+// into "//evil.example": no control character, whitespace or backslash anywhere, a single
+// leading "/" (also once percent-decoded), no scheme, host or user info after parsing, and
+// the value must be the re-serialization of what was parsed, so that App Bridge, which
+// reads the parameter itself, navigates exactly where this check looked.
 func (a *App) ownURL(u string) bool {
-	if strings.HasPrefix(u, a.cfg.AppURL+"/") {
-		return true
+	const maxReload = 4096
+	if len(u) > maxReload || !utf8.ValidString(u) || strings.ContainsFunc(u, unsafeURLRune) {
+		return false
 	}
-	return strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") && !strings.HasPrefix(u, "/\\")
+	base, rest := "", u
+	if after, ok := strings.CutPrefix(u, a.cfg.AppURL); ok && a.cfg.AppURL != "" && strings.HasPrefix(after, "/") {
+		base, rest = a.cfg.AppURL, after
+	}
+	if !strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "//") {
+		return false
+	}
+	p, err := url.Parse(rest)
+	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil || p.Opaque != "" ||
+		!strings.HasPrefix(p.Path, "/") || strings.HasPrefix(p.Path, "//") || strings.ContainsFunc(p.Path, unsafeDecodedRune) {
+		return false
+	}
+	again := p.EscapedPath()
+	if p.RawQuery != "" || p.ForceQuery {
+		again += "?" + p.RawQuery
+	}
+	if p.Fragment != "" {
+		again += "#" + p.EscapedFragment()
+	}
+	return base+again == u
+}
+
+// unsafeDecodedRune reports what a percent-decoded path must not hold: the characters
+// that would be dropped or rewritten had they been sent literally (an encoded space is
+// an ordinary path character).
+func unsafeDecodedRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsControl(r)
+}
+
+// unsafeURLRune reports characters a browser drops or rewrites in a URL.
+func unsafeURLRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
 }
 
 // adminLink handles a signed, non-embedded load of the app URL (an admin link opened in

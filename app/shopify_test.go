@@ -222,9 +222,30 @@ func TestAppURLWithoutToken(t *testing.T) {
 			}
 		})
 		t.Run("bounce refuses a foreign reload URL", func(t *testing.T) {
-			for _, reload := range []string{"https://evil.example/?x=1", "//evil.example/", "https://ritorno.test.evil.example/"} {
+			// Known bypasses of a pattern match: browsers drop tabs and newlines and read "\"
+			// as "/", so each of these could leave the app (issue 13, defect 10).
+			for _, reload := range []string{"https://evil.example/?x=1", "//evil.example/", "https://ritorno.test.evil.example/",
+				"/\t/evil.example/x", "/\n/evil.example/x", "/\r/evil.example/x", "\t//evil.example/x", "/ /evil.example",
+				"/\\evil.example", "\\/evil.example", "\\\\evil.example", "/%09/evil.example/x", "/%0a/evil.example",
+				"/%2F%2Fevil.example/x", "/%2f/evil.example", "/%5Cevil.example", "/%5C%5Cevil.example", "https:evil.example",
+				"https:/evil.example", "http://evil.example", "javascript:alert(1)", "evil.example/x", "", "/\x00/evil",
+				"/\u00a0/evil", "/\u2028/evil", "/\xff", appURL + "@evil.example/", appURL + ".evil.example/",
+				appURL + "//evil.example/", appURL + "/\t/evil.example", appURL, "/x?a=b c", "/%zz",
+				"/" + strings.Repeat("a", 5000)} {
 				q := url.Values{"shop": {"alpha.myshopify.com"}, "shopify-reload": {reload}}
-				wantError(t, h.get("/auth/session-token-bounce?"+q.Encode()), http.StatusBadRequest, ritorno.EINVALID)
+				w := h.get("/auth/session-token-bounce?" + q.Encode())
+				if w.Code != http.StatusBadRequest {
+					t.Errorf("reload %q answered %d, want 400", reload, w.Code)
+				}
+			}
+		})
+		t.Run("bounce accepts the app's own paths", func(t *testing.T) {
+			for _, reload := range []string{"/", "/?shop=alpha.myshopify.com&embedded=1", "/api/admin/shop", "/a/b%20c?x=%2F%2F",
+				"/a//b", appURL + "/", appURL + "/?embedded=1&host=YWRtaW4", appURL + "/app#top"} {
+				q := url.Values{"shop": {"alpha.myshopify.com"}, "shopify-reload": {reload}}
+				if w := h.get("/auth/session-token-bounce?" + q.Encode()); w.Code != http.StatusOK {
+					t.Errorf("reload %q answered %d, want 200", reload, w.Code)
+				}
 			}
 		})
 	})

@@ -99,6 +99,11 @@ func (a *App) wooConnect(c *gin.Context) {
 		a.fail(c, "", err)
 		return
 	}
+	// Refused before a token is signed: the callback would make the server connect there.
+	if err := a.cfg.WooCommerce.CheckStoreURL(c.Request.Context(), storeURL); err != nil {
+		a.fail(c, "", err)
+		return
+	}
 	token, err := a.connectToken(storeURL, a.cfg.Now())
 	if err != nil {
 		a.fail(c, "", err)
@@ -133,6 +138,11 @@ func (a *App) wooCallback(c *gin.Context) {
 	}
 	storeURL, err := a.verifyConnectToken(keys.UserID, a.cfg.Now())
 	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	// Checked again: a name may resolve elsewhere now (the adapter checks each connection too).
+	if err := a.cfg.WooCommerce.CheckStoreURL(c.Request.Context(), storeURL); err != nil {
 		web.Error(c, err)
 		return
 	}

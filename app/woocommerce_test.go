@@ -188,3 +188,71 @@ func TestWooCommerceStoreURL(t *testing.T) {
 		})
 	})
 }
+
+// TestWooConnectRefusesInternalStores: the connect flow never signs a token for a store
+// at a loopback, private, link-local or metadata address, or a name resolving to one
+// (issue 13, defect 11); the adapter checks every connection again (woocommerce tests).
+func TestWooConnectRefusesInternalStores(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		h := mustHarness(t, db)
+		for _, raw := range []string{"https://127.0.0.1:8443", "https://127.1.2.3", "https://10.0.0.5", "https://192.168.1.1",
+			"https://172.16.0.1", "https://[::1]:8443", "https://[::ffff:127.0.0.1]", "https://[fd00::1]", "https://169.254.169.254",
+			"https://[fe80::1]", "https://100.64.0.1", "https://0.0.0.0", "https://224.0.0.1", "https://localhost:8443",
+			"https://rebind.example", "https://unknown.example"} {
+			t.Run(raw, func(t *testing.T) {
+				w := h.do(http.MethodPost, "/woocommerce/connect", url.Values{"store_url": {raw}}.Encode(), "Content-Type", formType, "Accept", "application/json")
+				wantError(t, w, http.StatusBadRequest, ritorno.EINVALID)
+				if w.Header().Get("Location") != "" {
+					t.Fatalf("redirected to %s", w.Header().Get("Location"))
+				}
+			})
+		}
+		// A name that resolved to a public address at connect and to loopback at the
+		// callback (DNS rebinding) is refused there, before the server calls it.
+		token := h.connect("https://shop.example")
+		h.woo.mu.Lock()
+		h.woo.resolver = fakeResolver{"shop.example": {"127.0.0.1"}}
+		h.woo.mu.Unlock()
+		h.woo.accept("ck_ok", "cs_ok")
+		wantError(t, h.wooCallback(token, "ck_ok", "cs_ok", "read_write"), http.StatusBadRequest, ritorno.EINVALID)
+		if _, err := db.ShopByDomain(context.Background(), ritorno.WooCommerce, "https://shop.example"); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			t.Fatalf("a refused callback stored the shop (err %v)", err)
+		}
+	})
+}
+
+// TestWooConnectRateLimit: one address gets a handful of connect attempts per minute,
+// then 429 with Retry-After; another address is not affected.
+func TestWooConnectRateLimit(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		h := mustHarness(t, db)
+		from := func(addr string) int {
+			req := httptest.NewRequest(http.MethodPost, "/woocommerce/connect", strings.NewReader(url.Values{"store_url": {"https://shop.example"}}.Encode()))
+			req.Header.Set("Content-Type", formType)
+			req.RemoteAddr = addr + ":5555"
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, req)
+			if w.Code == http.StatusTooManyRequests {
+				if ra := w.Header().Get("Retry-After"); ra == "" || ra == "0" {
+					t.Fatalf("429 without Retry-After")
+				}
+			}
+			return w.Code
+		}
+		for i := range 5 {
+			if code := from("203.0.113.7"); code != http.StatusFound {
+				t.Fatalf("attempt %d answered %d", i+1, code)
+			}
+		}
+		if code := from("203.0.113.7"); code != http.StatusTooManyRequests {
+			t.Fatalf("6th attempt answered %d, want 429", code)
+		}
+		if code := from("203.0.113.8"); code != http.StatusFound {
+			t.Fatalf("another address answered %d", code)
+		}
+		h.clock.Add(13 * time.Second)
+		if code := from("203.0.113.7"); code != http.StatusFound {
+			t.Fatalf("after the refill answered %d", code)
+		}
+	})
+}

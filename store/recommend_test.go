@@ -615,9 +615,14 @@ func TestRecommendControls(t *testing.T) {
 		}{
 			{"unknown fallback source", ritorno.RecommendControls{FallbackChain: []string{"trending"}}, `fallback source "trending" is not one of`},
 			{"repeated fallback source", ritorno.RecommendControls{FallbackChain: []string{ritorno.SourcePinned, ritorno.SourcePinned}}, "listed twice"},
-			{"negative minimum percent", ritorno.RecommendControls{UpsellMinPercent: -1}, "up-sell minimum percent must not be negative"},
-			{"negative maximum percent", ritorno.RecommendControls{UpsellMaxPercent: -5}, "up-sell maximum percent must not be negative"},
-			{"negative evidence", ritorno.RecommendControls{MinEvidence: -2}, "minimum evidence must not be negative"},
+			{"negative minimum percent", ritorno.RecommendControls{UpsellMinPercent: -1}, "up-sell minimum percent must be from 0"},
+			{"negative maximum percent", ritorno.RecommendControls{UpsellMaxPercent: -5}, "up-sell maximum percent must be from 0"},
+			{"negative evidence", ritorno.RecommendControls{MinEvidence: -2}, "minimum evidence must be from 0"},
+			// Issue 13, defect 5: beyond the INTEGER columns is bad input, not a database error.
+			{"evidence beyond int4", ritorno.RecommendControls{MinEvidence: 1 << 31}, "minimum evidence must be from 0"},
+			{"maximum percent beyond int4", ritorno.RecommendControls{UpsellMaxPercent: 1 << 32}, "up-sell maximum percent must be from 0"},
+			{"minimum percent beyond int4", ritorno.RecommendControls{UpsellMinPercent: 1<<31 + 7}, "up-sell minimum percent must be from 0"},
+			{"a tag with NUL", ritorno.RecommendControls{ExcludedTags: []string{"sale\x00"}}, "excluded tag is not UTF-8 text"},
 			{"min above max", ritorno.RecommendControls{UpsellMinPercent: 180, UpsellMaxPercent: 150}, "minimum percent 180 is above the maximum 150"},
 			{"min above the default max", ritorno.RecommendControls{UpsellMinPercent: 250}, "minimum percent 250 is above the maximum 200"},
 			{"up-sell cheaper than the product", ritorno.RecommendControls{UpsellMinPercent: 90}, "never cheaper"},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -48,6 +50,9 @@ func (db *DB) Shop(ctx context.Context, shopID int64) (ritorno.Shop, error) {
 
 // ShopByDomain finds a shop by its platform and domain (Shopify) or URL (WooCommerce).
 func (db *DB) ShopByDomain(ctx context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error) {
+	if !lookupText(domain) {
+		return ritorno.Shop{}, ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
+	}
 	var row shopRow
 	err := db.gorm.WithContext(ctx).Where("platform = ? AND domain = ?", string(platform), domain).Take(&row).Error
 	return shopFromRow(row), translate(err, fmt.Sprintf("shop %s", domain))
@@ -55,7 +60,7 @@ func (db *DB) ShopByDomain(ctx context.Context, platform ritorno.PlatformName, d
 
 // ShopByConnectionKey finds the WooCommerce shop whose webhook URL carries key.
 func (db *DB) ShopByConnectionKey(ctx context.Context, key string) (ritorno.Shop, error) {
-	if key == "" {
+	if key == "" || !lookupText(key) {
 		return ritorno.Shop{}, ritorno.Errorf(ritorno.ENOTFOUND, "shop not found")
 	}
 	var row shopRow
@@ -211,4 +216,11 @@ func (db *DB) openCredentials(row shopCredentialsRow) (ritorno.ShopCredentials, 
 		*f.dst = plain
 	}
 	return c, nil
+}
+
+// lookupText reports whether s can be compared with a text column: PostgreSQL refuses a
+// NUL or bytes that are not UTF-8 with an error, where no stored value could match anyway
+// (a key from a URL path, say), so such a lookup is "not found", not a failure.
+func lookupText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -70,6 +70,16 @@ func TestWooCommerceShopByConnectionKey(t *testing.T) {
 		if _, err := db.ShopByConnectionKey(ctx, ""); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 			t.Fatalf("empty key: %v", err)
 		}
+		// A key or domain PostgreSQL cannot compare (from a URL path, say) is not found, not
+		// a failure (issue 13, defect 5).
+		for _, bad := range []string{"\x00", "ck-abc\x00", "\xff\xfe", "ck-\xc3"} {
+			if _, err := db.ShopByConnectionKey(ctx, bad); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+				t.Fatalf("key %q: %v", bad, err)
+			}
+			if _, err := db.ShopByDomain(ctx, ritorno.WooCommerce, "https://"+bad+".example"); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+				t.Fatalf("domain with %q: %v", bad, err)
+			}
+		}
 		// Two Shopify shops have no connection key: NULLs must not collide on the unique key.
 		mustShop(t, db, "one.myshopify.com")
 		mustShop(t, db, "two.myshopify.com")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/ritorno/ritorno"
 )
 
@@ -22,12 +24,15 @@ type storefrontEventRow struct {
 	Placement         string
 	BuyerKey          int64
 	OccurredAt        time.Time
+	Token             *string // nil for events stored before tokens were kept (0011)
 }
 
 func (storefrontEventRow) TableName() string { return "storefront_events" }
 
 // RecordStorefrontEvents stores a batch of the shop's storefront events in one statement.
-// A batch with an invalid event stores nothing.
+// A batch with an invalid event stores nothing. An event whose token already has an event
+// of its type (in the store or earlier in the batch) is skipped: a replayed token counts
+// once, and so does everything that follows from it (attribution reads these rows).
 func (db *DB) RecordStorefrontEvents(ctx context.Context, shopID int64, events []ritorno.StorefrontEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -40,8 +45,11 @@ func (db *DB) RecordStorefrontEvents(ctx context.Context, shopID int64, events [
 		rows[i] = storefrontEventRow{ShopID: shopID, Type: string(e.Type), ProductPlatformID: e.ProductID,
 			VariantPlatformID: e.VariantID, Kind: e.Kind, Placement: e.Placement, BuyerKey: e.BuyerKey,
 			OccurredAt: e.OccurredAt.UTC().Truncate(time.Microsecond)}
+		if e.Token != "" {
+			rows[i].Token = &e.Token
+		}
 	}
-	return translate(db.gorm.WithContext(ctx).CreateInBatches(rows, 500).Error, "storefront events")
+	return translate(db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error, "storefront events")
 }
 
 // attributionLine is one product line of a counted order placed in the period whose

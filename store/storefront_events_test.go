@@ -176,3 +176,50 @@ func TestDeleteShopRemovesStorefrontEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestStorefrontEventsCountOncePerToken: a token replayed 600 times counts one click, each
+// type of a token counts once, and attribution follows the deduplicated events: replays of
+// an old click do not make a later order influenced (issue 13, defect 12).
+func TestStorefrontEventsCountOncePerToken(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "replay.myshopify.com")
+		other := mustShop(t, db, "other.myshopify.com")
+		if _, err := db.UpsertOrder(ctx, shop.ID, sampleOrder(1001, 42)); err != nil { // product 7, buyer 42, at t0
+			t.Fatal(err)
+		}
+		withToken := func(e ritorno.StorefrontEvent, token string) ritorno.StorefrontEvent {
+			e.Token = token
+			return e
+		}
+		// The first click is 8 days before the order, out of the attribution window; its
+		// 599 replays come up to an hour before the order.
+		first := t0.Add(-8 * 24 * time.Hour)
+		for i := range 600 {
+			at := first.Add(time.Duration(i) * (8*24*time.Hour - time.Hour) / 599)
+			mustRecordEvents(t, db, shop.ID, withToken(sfEvent(ritorno.StorefrontClick, 7, 42, at), "tok-A"))
+		}
+		// Two types on one token, each sent twice in one batch: one of each.
+		mustRecordEvents(t, db, shop.ID,
+			withToken(sfEvent(ritorno.StorefrontImpression, 8, 0, t0.Add(-time.Hour)), "tok-B"),
+			withToken(sfEvent(ritorno.StorefrontClick, 8, 0, t0.Add(-time.Hour)), "tok-B"),
+			withToken(sfEvent(ritorno.StorefrontImpression, 8, 0, t0.Add(-time.Hour)), "tok-B"),
+			withToken(sfEvent(ritorno.StorefrontClick, 8, 0, t0.Add(-time.Hour)), "tok-B"))
+		// The same token in another shop is that shop's own.
+		mustRecordEvents(t, db, other.ID, withToken(sfEvent(ritorno.StorefrontClick, 7, 42, t0), "tok-A"))
+
+		if n := storetest.CountRows(t, db, "storefront_events", shop.ID); n != 3 {
+			t.Fatalf("%d events stored, want 3 (one click of tok-A, one impression and one click of tok-B)", n)
+		}
+		if n := storetest.CountRows(t, db, "storefront_events", other.ID); n != 1 {
+			t.Fatalf("other shop has %d events, want 1", n)
+		}
+		got, err := db.RecommendationPerformance(ctx, shop.ID, first, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Clicks != 2 || got.Impressions != 1 || got.InfluencedOrders != 0 {
+			t.Fatalf("clicks %d, impressions %d, influenced %d; want 2, 1, 0", got.Clicks, got.Impressions, got.InfluencedOrders)
+		}
+	})
+}

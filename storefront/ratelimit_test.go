@@ -1,7 +1,6 @@
 package storefront
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,31 +66,5 @@ func TestRateLimitOnWooAndRefill(t *testing.T) {
 	srv.now = srv.now.Add(2 * time.Second)
 	if rec := srv.do(t, "GET", target, nil, nil); rec.Code != 200 {
 		t.Fatalf("after refill: %d", rec.Code)
-	}
-}
-
-func TestLimiterMemoryIsBounded(t *testing.T) {
-	now := sfNow
-	l := newLimiter(Rate{PerSecond: 1, Burst: 5}, 100, func() time.Time { return now })
-	for i := range 1000 {
-		l.allow(fmt.Sprint("flood-", i))
-	}
-	if n := l.size(); n > 100 {
-		t.Fatalf("%d buckets kept, bound 100", n)
-	}
-	// Idle buckets that have refilled are dropped first; a busy one keeps its state.
-	for range 5 {
-		l.allow("busy")
-	}
-	now = now.Add(10 * time.Second)
-	for i := range 99 {
-		l.allow(fmt.Sprint("late-", i))
-	}
-	l.allow("trigger")
-	if ok, _ := l.allow("busy"); !ok {
-		t.Fatal("busy bucket should have refilled")
-	}
-	if n := l.size(); n > 100 {
-		t.Fatalf("%d buckets kept, bound 100", n)
 	}
 }

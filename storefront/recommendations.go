@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -263,9 +264,11 @@ func (s *Storefront) openToken(token string) (TrackingToken, error) {
 		return TrackingToken{}, bad
 	}
 	rest := payload[1:]
+	// Every field is a non-negative int64: platform ids reach 2^63-1 (imported text ids
+	// hash to 63 bits, see transactions.ID), so anything up to math.MaxInt64 is accepted.
 	next := func() int64 {
 		v, n := binary.Uvarint(rest)
-		if n <= 0 || v > 1<<62 {
+		if n <= 0 || v > math.MaxInt64 {
 			rest = nil
 			return -1
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -172,6 +173,13 @@ func TestTrackingTokens(t *testing.T) {
 	got, err := srv.sf.openToken(s)
 	if err != nil || got != tok {
 		t.Fatalf("round trip %+v, %v", got, err)
+	}
+	// Every positive int64 id round-trips: imported text ids hash to 63 bits (issue 13, defect 13).
+	for _, id := range []int64{1, 1 << 62, 1<<62 + 1, math.MaxInt64} {
+		big := TrackingToken{ShopID: id, ProductID: id, VariantID: id, Kind: recommend.KindCrossSell, Placement: recommend.PlacementProduct, IssuedAt: time.Unix(1777777777, 0)}
+		if got, err := srv.sf.openToken(srv.sf.signToken(big)); err != nil || got != big {
+			t.Errorf("id %d: round trip %+v, %v", id, got, err)
+		}
 	}
 	other := mustServer(t, func(c *Config) { c.TrackingKey = []byte("another key") })
 	for name, bad := range map[string]string{

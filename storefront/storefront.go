@@ -18,6 +18,7 @@ import (
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/recommend"
+	"github.com/ritorno/ritorno/web"
 )
 
 // Shops finds the shop a storefront request names, and a WooCommerce shop's connection
@@ -39,10 +40,7 @@ type EventStore interface {
 }
 
 // Rate is a token bucket: PerSecond tokens refill every second, up to Burst.
-type Rate struct {
-	PerSecond float64
-	Burst     int
-}
+type Rate = web.Rate
 
 // Limits are the rate limits of the public routes.
 type Limits struct {
@@ -89,12 +87,12 @@ type Storefront struct {
 	secrets   []string
 	trackKey  []byte
 	shops     *shopCache
-	byAddress *limiter
-	byShop    *limiter
+	byAddress *web.Limiter
+	byShop    *web.Limiter
 	// byRelay limits the app proxy per address: those requests come from Shopify's
 	// servers, each relaying many shoppers (whose own addresses are not given reliably),
 	// so a shopper's limit there would throttle whole shops. It gets a shop's budget.
-	byRelay *limiter
+	byRelay *web.Limiter
 }
 
 // New builds a Storefront, filling in defaults.
@@ -115,9 +113,9 @@ func New(cfg Config) *Storefront {
 		cfg.ShopCacheTTL = 10 * time.Second
 	}
 	s := &Storefront{cfg: cfg, trackKey: cfg.TrackingKey, shops: newShopCache(cfg.ShopCacheTTL, cfg.Now),
-		byAddress: newLimiter(cfg.Limits.PerAddress, cfg.Limits.MaxBuckets, cfg.Now),
-		byShop:    newLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now),
-		byRelay:   newLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now)}
+		byAddress: web.NewLimiter(cfg.Limits.PerAddress, cfg.Limits.MaxBuckets, cfg.Now),
+		byShop:    web.NewLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now),
+		byRelay:   web.NewLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now)}
 	for _, secret := range []string{cfg.ShopifySecret, cfg.ShopifyPreviousSecret} {
 		if secret != "" {
 			s.secrets = append(s.secrets, secret)

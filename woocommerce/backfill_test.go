@@ -530,7 +530,7 @@ func TestBackfillPlainHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			client.MinInterval, client.AllowInsecure = 0, c.allowInsecure
+			client.MinInterval, client.AllowInsecure, client.AllowPrivate = 0, c.allowInsecure, true
 			before := s.Requests()["/wp-json/wc/v3/orders"]
 			got := newCollector()
 			err = mustSource(t, client, nil).RunStep(t.Context(), ritorno.StepOrders, "", got.page)

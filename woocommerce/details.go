@@ -115,7 +115,10 @@ func (c *Client) siteIndex(ctx context.Context) (siteIndex, error) {
 		return siteIndex{}, err
 	}
 	target := base + "/wp-json/?_fields=name,timezone_string,gmt_offset"
-	hc := c.httpClient()
+	hc, err := c.httpClient()
+	if err != nil {
+		return siteIndex{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		if err := c.pace(ctx); err != nil {
 			return siteIndex{}, err
@@ -132,6 +135,9 @@ func (c *Client) siteIndex(ctx context.Context) (siteIndex, error) {
 		if err != nil {
 			if ctx.Err() != nil {
 				return siteIndex{}, ctx.Err()
+			}
+			if errors.Is(err, errPrivateAddress) {
+				return siteIndex{}, privateAddressError()
 			}
 			failure = fmt.Errorf("%w: %w", ritorno.Errorf(ritorno.EUNAVAILABLE, "wordpress index: store unreachable"), err)
 		} else {

@@ -44,7 +44,7 @@ func mustWooStore(t *testing.T, opts wootest.Options) (*wootest.Store, *woocomme
 		t.Fatal(err)
 	}
 	rs := &recordedSleeps{}
-	c.HTTP, c.MinInterval, c.Sleep = s.Client(), 0, rs.sleep
+	c.HTTP, c.MinInterval, c.Sleep, c.AllowPrivate = s.Client(), 0, rs.sleep, true // a local test store
 	return s, c, rs
 }
 

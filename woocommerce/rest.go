@@ -54,12 +54,22 @@ type Client struct {
 	// AllowInsecure permits a plain-http StoreURL, for a local test store only: WooCommerce
 	// accepts Basic auth only over HTTPS, so a real store on http would refuse the key anyway.
 	AllowInsecure bool
-	MinInterval   time.Duration                              // politeness gap between requests to the store [200ms]
-	MaxRetries    int                                        // retries after a 429, a 5xx or a network error [4]
-	Sleep         func(context.Context, time.Duration) error // waits for backoff and pacing; tests inject it
+	// AllowPrivate permits connections to loopback, private, link-local and reserved
+	// addresses, for a local test store only; without it every connection, after DNS
+	// resolution, must reach a public address (see PublicAddress), and an HTTP transport
+	// other than *http.Transport is refused because its dialling cannot be checked.
+	AllowPrivate bool
+	MinInterval  time.Duration                              // politeness gap between requests to the store [200ms]
+	MaxRetries   int                                        // retries after a 429, a 5xx or a network error [4]
+	Sleep        func(context.Context, time.Duration) error // waits for backoff and pacing; tests inject it
 
 	mu   sync.Mutex
 	next time.Time // earliest start of the next request (pacing)
+	// hc is the client built from HTTP and AllowPrivate, kept so that connections are
+	// reused; it is rebuilt when either changes.
+	hc        *http.Client
+	hcFrom    *http.Client
+	hcPrivate bool
 }
 
 // NewClient validates the store URL and the key pair and returns a client with defaults.
@@ -370,7 +380,10 @@ func (c *Client) do(ctx context.Context, method, resource string, query url.Valu
 		}
 	}
 	idempotent := method != http.MethodPost
-	hc := c.httpClient()
+	hc, err := c.httpClient()
+	if err != nil {
+		return nil, nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		if err := c.pace(ctx); err != nil {
 			return nil, nil, err
@@ -393,6 +406,9 @@ func (c *Client) do(ctx context.Context, method, resource string, query url.Valu
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, ctx.Err()
+			}
+			if errors.Is(err, errPrivateAddress) {
+				return nil, nil, privateAddressError()
 			}
 			// The transport error names the URL, which holds no credentials (see normalizeStoreURL).
 			failure = fmt.Errorf("%w: %w", ritorno.Errorf(ritorno.EUNAVAILABLE, "woocommerce %s %s: store unreachable", method, resource), err)
@@ -434,15 +450,29 @@ func (c *Client) do(ctx context.Context, method, resource string, query url.Valu
 	}
 }
 
-// httpClient is c.HTTP (or a default) with redirects turned off: Go keeps the
-// Authorization header on a same-host redirect even from https to http.
-func (c *Client) httpClient() *http.Client {
+// httpClient is c.HTTP (or a default) with redirects turned off, since Go keeps the
+// Authorization header on a same-host redirect even from https to http (and a redirect
+// is a way to point the server elsewhere), and, unless AllowPrivate, restricted to
+// public addresses (publicOnly).
+func (c *Client) httpClient() (*http.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hc != nil && c.hcFrom == c.HTTP && c.hcPrivate == c.AllowPrivate {
+		return c.hc, nil
+	}
 	hc := http.Client{Timeout: defaultTimeout}
 	if c.HTTP != nil {
 		hc = *c.HTTP
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &hc
+	if !c.AllowPrivate {
+		var err error
+		if hc, err = publicOnly(hc); err != nil {
+			return nil, err
+		}
+	}
+	c.hc, c.hcFrom, c.hcPrivate = &hc, c.HTTP, c.AllowPrivate
+	return c.hc, nil
 }
 
 // pace spaces requests MinInterval apart, reserving a start time per caller so that

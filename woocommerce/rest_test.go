@@ -219,7 +219,7 @@ func mustFakeStore(t *testing.T, n int) (*fakeWC, *woocommerce.Client, *sleeps) 
 		t.Fatal(err)
 	}
 	s := &sleeps{}
-	c.HTTP, c.MinInterval, c.Sleep = srv.Client(), 0, s.sleep
+	c.HTTP, c.MinInterval, c.Sleep, c.AllowPrivate = srv.Client(), 0, s.sleep, true // a local test store
 	return f, c, s
 }
 
@@ -443,7 +443,7 @@ func TestHTTPSRequired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.MinInterval = 0
+	c.MinInterval, c.AllowPrivate = 0, true
 	if _, total, _, err := c.Page(t.Context(), "orders", 1, 10, nil); err != nil || total != 0 {
 		t.Errorf("insecure local store: %d pages, %v", total, err)
 	}
@@ -464,7 +464,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.HTTP, c.MinInterval = redirecting.Client(), 0
+	c.HTTP, c.MinInterval, c.AllowPrivate = redirecting.Client(), 0, true
 	_, _, _, err = c.Page(t.Context(), "orders", 1, 10, nil)
 	if ritorno.ErrorCode(err) != ritorno.EINVALID || leaked {
 		t.Errorf("redirect: %v, credentials sent on: %v", err, leaked)
@@ -477,7 +477,7 @@ func TestNotAWooCommerceAnswer(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, _ := woocommerce.NewClient(srv.URL, testKey, testSecret, false)
-	c.HTTP, c.MinInterval = srv.Client(), 0
+	c.HTTP, c.MinInterval, c.AllowPrivate = srv.Client(), 0, true
 	if _, _, _, err := c.Page(t.Context(), "orders", 1, 10, nil); ritorno.ErrorCode(err) != ritorno.EINVALID {
 		t.Errorf("HTML answer: %v", err)
 	}

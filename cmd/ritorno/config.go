@@ -28,6 +28,7 @@ type Config struct {
 	ShopifyScopes     string        // SHOPIFY_SCOPES
 	ShopifyAPIVersion string        // SHOPIFY_API_VERSION
 	WooAllowHTTP      bool          // RITORNO_WOOCOMMERCE_ALLOW_HTTP
+	WooAllowPrivate   bool          // RITORNO_WOOCOMMERCE_ALLOW_PRIVATE
 	TrustProxy        bool          // RITORNO_TRUST_PROXY
 	GCPercent         int           // serve's GOGC (gc.go); 0 = as the environment says
 	MemoryLimit       int64         // serve's GOMEMLIMIT in bytes (gc.go); 0 = as the environment says
@@ -58,6 +59,7 @@ var envVars = []envVar{
 	{"SHOPIFY_SCOPES", defaultShopifyScopes, "scopes the authorization-code install asks for (as in shopify.app.toml)", false},
 	{"SHOPIFY_API_VERSION", "2026-07", "Admin GraphQL API version (as webhooks.api_version in shopify.app.toml)", false},
 	{"RITORNO_WOOCOMMERCE_ALLOW_HTTP", "false", "accept plain http WooCommerce stores (local test stores only: REST keys travel in clear)", false},
+	{"RITORNO_WOOCOMMERCE_ALLOW_PRIVATE", "false", "connect WooCommerce stores at loopback, private, link-local or reserved addresses (local test stores only: otherwise anyone could make the server call its own network)", false},
 	{"RITORNO_TRUST_PROXY", "false", "a reverse proxy of ours is in front: rate limits key on the last X-Forwarded-For address", false},
 	{"RITORNO_DEMO", "auto", "load the demo shop and serve /demo/store: auto (only on the embedded database), true or false", false},
 	{"RITORNO_ENCRYPTION_KEY", "", "32-byte key (64 hex digits or base64) sealing stored credentials; required with PostgreSQL", true},
@@ -136,6 +138,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	cfg.MigrateOnStart = migrate
 	if cfg.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
 		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
+	}
+	if cfg.WooAllowPrivate, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE")); err != nil {
+		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE"))
 	}
 	cfg.GCPercent, cfg.MemoryLimit = gcSettings(getenv, availableMemory())
 	if cfg.TrustProxy, err = strconv.ParseBool(get("RITORNO_TRUST_PROXY")); err != nil {
@@ -241,6 +246,7 @@ func (c Config) logAttrs() []any {
 		"shopify_scopes", c.ShopifyScopes,
 		"shopify_api_version", c.ShopifyAPIVersion,
 		"woocommerce_allow_http", c.WooAllowHTTP,
+		"woocommerce_allow_private", c.WooAllowPrivate,
 		"trust_proxy", c.TrustProxy,
 		"gc_percent", c.GCPercent,
 		"memory_limit_mb", c.MemoryLimit >> 20,

@@ -125,8 +125,9 @@ func (t *shopifyTokens) source(shop ritorno.Shop) func(context.Context) (string,
 
 // wooConnector implements app.WooConnector with the woocommerce package.
 type wooConnector struct {
-	allowHTTP bool
-	net       platformHTTP
+	allowHTTP    bool
+	allowPrivate bool // RITORNO_WOOCOMMERCE_ALLOW_PRIVATE: a local test store
+	net          platformHTTP
 }
 
 var _ app.WooConnector = wooConnector{}
@@ -154,11 +155,19 @@ func (w wooConnector) StoreDetails(ctx context.Context, storeURL, consumerKey, c
 
 func (w wooConnector) NewWebhookSecret() string { return woocommerce.NewWebhookSecret() }
 
+func (w wooConnector) CheckStoreURL(ctx context.Context, storeURL string) error {
+	if w.allowPrivate {
+		return nil
+	}
+	return woocommerce.CheckStoreURL(ctx, storeURL, nil)
+}
+
 func (w wooConnector) client(storeURL, ck, cs string) (*woocommerce.Client, error) {
 	c, err := woocommerce.NewClient(storeURL, ck, cs, w.allowHTTP)
 	if err != nil {
 		return nil, err
 	}
+	c.AllowPrivate = w.allowPrivate
 	if w.net.client != nil {
 		c.HTTP = w.net.client
 	}
@@ -205,7 +214,7 @@ func backfillSources(cfg Config, db *store.DB, auth *shopifyAuth, tokens *shopif
 				Scopes: creds.Scopes, Wake: wake, HTTP: net.client, Poll: bulkPoll,
 			}), nil
 		case ritorno.WooCommerce:
-			c, err := wooConnector{allowHTTP: cfg.WooAllowHTTP, net: net}.client(shop.Domain, creds.ConsumerKey, creds.ConsumerSecret)
+			c, err := wooConnector{allowHTTP: cfg.WooAllowHTTP, allowPrivate: cfg.WooAllowPrivate, net: net}.client(shop.Domain, creds.ConsumerKey, creds.ConsumerSecret)
 			if err != nil {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -241,6 +242,7 @@ func TestWooCommerceConnectAndBackfillEndToEnd(t *testing.T) {
 		wc := wootest.NewTLS(t, wootest.Options{Name: "Bottega", Currency: "EUR", Timezone: "Europe/Rome",
 			Data: wootest.Generate(wootest.Gen{Seed: 3, Products: 12, Customers: 30, Orders: 45, Currency: "EUR"})})
 		env := envFor(t, dsn)
+		env["RITORNO_WOOCOMMERCE_ALLOW_PRIVATE"] = "true" // the fake store listens on 127.0.0.1
 		srv := boot(t, env, serveHooks{platform: platformHTTP{client: wc.Client()}})
 		browser := noRedirects(t)
 
@@ -288,6 +290,29 @@ func TestWooCommerceConnectAndBackfillEndToEnd(t *testing.T) {
 			if h.DeliveryURL != env["RITORNO_APP_URL"]+"/webhooks/woocommerce/"+shop.ConnectionKey || h.Secret != creds.WebhookSecret || h.Status != "active" {
 				t.Errorf("webhook %s → %s (secret matches: %v, %s)", h.Topic, h.DeliveryURL, h.Secret == creds.WebhookSecret, h.Status)
 			}
+		}
+	})
+}
+
+// TestWooCommerceConnectRefusesLocalStores: by default the connect flow refuses a store on
+// the server's own network, here the fake store on 127.0.0.1 (issue 13, defect 11).
+func TestWooCommerceConnectRefusesLocalStores(t *testing.T) {
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		wc := wootest.NewTLS(t, wootest.Options{Name: "Bottega", Currency: "EUR", Timezone: "Europe/Rome"})
+		srv := boot(t, envFor(t, dsn), serveHooks{platform: platformHTTP{client: wc.Client()}})
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(wc.URL, "https://"))
+		keys := len(wc.Keys())
+		for _, storeURL := range []string{wc.URL, "https://localhost:" + port, "https://[::1]:" + port, "https://10.0.0.7", "https://169.254.169.254"} {
+			form := url.Values{"store_url": {storeURL}}
+			req := mustRequest(t, http.MethodPost, "http://"+srv.addr+"/woocommerce/connect", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, body := fetch(t, noRedirects(t), req)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s: connect = %d: %.300s", storeURL, resp.StatusCode, body)
+			}
+		}
+		if n := len(wc.Keys()); n != keys {
+			t.Fatalf("the store issued %d keys", n-keys)
 		}
 	})
 }

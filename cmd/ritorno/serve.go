@@ -142,8 +142,8 @@ func (m *Main) Open(ctx context.Context) error {
 
 	// The merchant surface: install and connect flows, the embedded admin.
 	appCfg := app.Config{AppURL: m.cfg.AppURL, ShopifyAPIKey: m.cfg.ShopifyAPIKey, ShopifyScopes: m.cfg.ShopifyScopes,
-		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, Shops: m.db,
-		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, net: m.hooks.platform},
+		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, TrustProxy: m.cfg.TrustProxy, Shops: m.db,
+		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, allowPrivate: m.cfg.WooAllowPrivate, net: m.hooks.platform},
 		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Insights: newAdminInsights(m.db),
 		Recommendations: adminRecommendations{db: m.db, svc: m.recommend},
 		Log:             m.log.With("component", "app")}

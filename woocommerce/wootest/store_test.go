@@ -416,7 +416,7 @@ func TestAuthorizeFlow(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				client.HTTP, client.MinInterval = s.Client(), 0
+				client.HTTP, client.MinInterval, client.AllowPrivate = s.Client(), 0, true
 				if _, _, _, err := client.Page(t.Context(), "orders", 1, 10, nil); err != nil {
 					t.Errorf("granted keys: %v", err)
 				}

@@ -6,9 +6,17 @@
   // Included twice (theme block and plugin), the first copy serves both; without fetch, nothing.
   if (w.Ritorno || !w.fetch || !w.URL) return;
 
-  var P = 'ritorno-recs__', seq = 0;
+  var P = 'ritorno-recs__', seq = 0, view = viewId();
 
   function noop() {}
+
+  // viewId names this page view: the server counts each event of an item once per view.
+  function viewId() {
+    var a = new Uint8Array(12), s = '', i;
+    try { w.crypto.getRandomValues(a); } catch (e) { for (i = 0; i < a.length; i++) a[i] = Math.random() * 256; }
+    for (i = 0; i < a.length; i++) s += (a[i] < 16 ? '0' : '') + a[i].toString(16);
+    return s;
+  }
 
   function el(tag, cls, text) {
     var e = d.createElement(tag);
@@ -40,7 +48,7 @@
     if (!url) return;
     for (i = 0; i < items.length; i++) evs.push({ type: type, token: items[i].token });
     for (i = 0; i < evs.length; i += 20) {
-      body = JSON.stringify({ events: evs.slice(i, i + 20) });
+      body = JSON.stringify({ view: view, events: evs.slice(i, i + 20) });
       try {
         if (navigator.sendBeacon && navigator.sendBeacon(url, body)) continue;
       } catch (e) { /* fall through to fetch */ }
