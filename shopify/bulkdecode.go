@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/payload"
@@ -243,6 +244,7 @@ func DecodeBulkOrder(order json.RawMessage, lineItems []json.RawMessage) (ritorn
 	if o.RefundedAmount, err = o.SumRefunds(); err != nil {
 		return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "refunds: %s", ritorno.ErrorMessage(err))
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -349,6 +351,7 @@ func DecodeOrderRefunds(data json.RawMessage, currency string) (refunds []ritorn
 		if err != nil {
 			return nil, false, err
 		}
+		r.Sanitize(time.Now())
 		refunds = append(refunds, r)
 		complete = complete && ok
 	}
@@ -446,6 +449,7 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 			ContinueSellingWhenOutOfStock: v.InventoryPolicy == "CONTINUE", GiftCard: giftCard,
 		})
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 
@@ -480,9 +484,11 @@ func DecodeBulkCustomer(customer json.RawMessage) (ritorno.Customer, error) {
 	if p.DefaultEmailAddress != nil {
 		email = str(p.DefaultEmailAddress.EmailAddress)
 	}
-	return ritorno.Customer{
+	c := ritorno.Customer{
 		PlatformID: id, Email: email, EmailHash: ritorno.HashEmail(email),
 		FirstName: str(p.FirstName), LastName: str(p.LastName), State: lowerEnum(p.State), Tags: joinTags(p.Tags),
 		PlatformCreatedAt: p.CreatedAt.time(), PlatformUpdatedAt: p.UpdatedAt.time(),
-	}, nil
+	}
+	c.Sanitize(time.Now())
+	return c, nil
 }

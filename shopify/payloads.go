@@ -244,6 +244,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	if o.RefundedAmount, err = o.SumRefunds(); err != nil {
 		return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "refunds: %s", ritorno.ErrorMessage(err))
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -316,6 +317,7 @@ func DecodeRefund(body []byte, currency string) (orderID int64, r ritorno.Refund
 		return 0, ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "refund has no id or order id")
 	}
 	r, err = p.refund(currency)
+	r.Sanitize(time.Now())
 	return int64(p.OrderID), r, err
 }
 
@@ -340,11 +342,13 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	if p.ID == 0 {
 		return ritorno.Customer{}, ritorno.Errorf(ritorno.EINVALID, "customer has no id")
 	}
-	return ritorno.Customer{
+	c := ritorno.Customer{
 		PlatformID: int64(p.ID), Email: str(p.Email), EmailHash: ritorno.HashEmail(str(p.Email)),
 		FirstName: str(p.FirstName), LastName: str(p.LastName), State: p.State, Tags: ritorno.SplitTags(p.Tags),
 		PlatformCreatedAt: p.CreatedAt.time(), PlatformUpdatedAt: p.UpdatedAt.time(),
-	}, nil
+	}
+	c.Sanitize(time.Now())
+	return c, nil
 }
 
 type productPayload struct {
@@ -425,6 +429,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 			ContinueSellingWhenOutOfStock: v.InventoryPolicy == "continue", GiftCard: giftCard,
 		})
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 

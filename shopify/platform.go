@@ -98,5 +98,6 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 	if err != nil {
 		return ritorno.Event{}, err
 	}
+	ev.Sanitize(time.Now())
 	return ev, nil
 }

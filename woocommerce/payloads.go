@@ -228,6 +228,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	case fin == ritorno.FinancialPaid && o.RefundedAmount.Amount > 0:
 		o.FinancialStatus = ritorno.FinancialRefunded
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -250,9 +251,11 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	if p.ID == 0 {
 		return ritorno.Customer{}, ritorno.Errorf(ritorno.EINVALID, "customer has no id")
 	}
-	return ritorno.Customer{PlatformID: int64(p.ID), Email: p.Email, EmailHash: ritorno.HashEmail(p.Email),
+	c := ritorno.Customer{PlatformID: int64(p.ID), Email: p.Email, EmailHash: ritorno.HashEmail(p.Email),
 		FirstName: p.FirstName, LastName: p.LastName, State: "enabled",
-		PlatformCreatedAt: p.DateCreatedGMT.time(), PlatformUpdatedAt: p.DateModifiedGMT.time()}, nil
+		PlatformCreatedAt: p.DateCreatedGMT.time(), PlatformUpdatedAt: p.DateModifiedGMT.time()}
+	c.Sanitize(time.Now())
+	return c, nil
 }
 
 type productPayload struct {
@@ -363,6 +366,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 		}
 		prod.Variants = []ritorno.Variant{v}
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 
@@ -376,6 +380,7 @@ func DecodeVariation(body []byte, shopCurrency string) (productID int64, v ritor
 		return 0, ritorno.Variant{}, ritorno.Errorf(ritorno.EINVALID, "variation has no id or parent id")
 	}
 	v, err = p.variant(shopCurrency, int64(p.ID))
+	v.Sanitize()
 	return int64(p.ParentID), v, err
 }
 
