@@ -42,7 +42,7 @@ func (b *gqlMoneyBag) money(currency, field string) (ritorno.Money, error) {
 		return ritorno.Zero(currency), nil
 	}
 	if c := b.ShopMoney.CurrencyCode; c != "" && !strings.EqualFold(c, currency) {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is in %.3s, not %s", field, c, currency)
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is not in the shop currency %s", field, currency)
 	}
 	return b.ShopMoney.Amount.Money(currency, field)
 }
@@ -81,7 +81,7 @@ func gidID(gid, typ string) (int64, error) {
 	rest, _, _ = strings.Cut(rest, "?") // GIDs may carry parameters
 	n, err := strconv.ParseInt(rest, 10, 64)
 	if !ok || err != nil || n <= 0 {
-		return 0, ritorno.Errorf(ritorno.EINVALID, "id %.60q is not a %s GID", gid, typ)
+		return 0, ritorno.Errorf(ritorno.EINVALID, "an id is not a %s GID", typ)
 	}
 	return n, nil
 }
@@ -408,7 +408,7 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 	switch status {
 	case ritorno.ProductActive, ritorno.ProductDraft, ritorno.ProductArchived:
 	default:
-		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status %.20q is unknown", p.Status)
+		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status is unknown")
 	}
 	prod := ritorno.Product{
 		PlatformID: id, Title: p.Title, Handle: p.Handle, ProductType: p.ProductType, Vendor: p.Vendor,
@@ -435,7 +435,8 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 		if err != nil {
 			return ritorno.Product{}, err
 		}
-		compare, err := v.CompareAtPrice.Money(shopCurrency, "variants.compareAtPrice")
+		// An empty compare-at price is none, as null is.
+		compare, err := v.CompareAtPrice.Unset().Money(shopCurrency, "variants.compareAtPrice")
 		if err != nil {
 			return ritorno.Product{}, err
 		}

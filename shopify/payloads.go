@@ -43,7 +43,7 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 	}
 	parsed, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "time %.40q is not RFC 3339", *s)
+		return ritorno.Errorf(ritorno.EINVALID, "a time is not RFC 3339")
 	}
 	*t = timestamp(parsed.UTC())
 	return nil
@@ -271,7 +271,7 @@ func (rp refundPayload) refund(currency string) (ritorno.Refund, error) {
 		if t.AmountSet != nil && t.AmountSet.ShopMoney.Amount != "" {
 			amount = t.AmountSet.ShopMoney.Amount
 		} else if t.Currency != "" && !strings.EqualFold(t.Currency, currency) {
-			return ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "refund transaction in %s on a %s order", t.Currency, currency)
+			return ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "transactions.currency: a refund transaction is not in the order's currency")
 		}
 		m, err := amount.Money(currency, "transactions.amount")
 		if err != nil {
@@ -401,7 +401,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 			status = ritorno.ProductActive
 		}
 	default:
-		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status %.20q is unknown", p.Status)
+		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status is unknown")
 	}
 	prod := ritorno.Product{
 		PlatformID: int64(p.ID), Title: p.Title, Handle: p.Handle, ProductType: p.ProductType, Vendor: p.Vendor,
@@ -419,7 +419,8 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 		if err != nil {
 			return ritorno.Product{}, err
 		}
-		compare, err := v.CompareAtPrice.Money(shopCurrency, "variants.compare_at_price")
+		// An empty compare-at price is none, as null is.
+		compare, err := v.CompareAtPrice.Unset().Money(shopCurrency, "variants.compare_at_price")
 		if err != nil {
 			return ritorno.Product{}, err
 		}
