@@ -184,6 +184,16 @@ func TestDecodeErrorsQuoteNoValue(t *testing.T) {
 				_, err := shopify.NewPlatform().DecodeEvent(bad, order, ritorno.Shop{Currency: "USD"})
 				return err
 			}},
+			tc{"bulk id", bulkWith(t, func(m map[string]any) { m["id"] = bad })},
+			tc{"bulk createdAt", bulkWith(t, func(m map[string]any) { m["createdAt"] = bad })},
+			tc{"bulk currencyCode", bulkWith(t, func(m map[string]any) { m["currencyCode"] = bad })},
+			tc{"bulk amount", bulkWith(t, func(m map[string]any) {
+				m["totalPriceSet"] = map[string]any{"shopMoney": map[string]any{"amount": bad, "currencyCode": "USD"}}
+			})},
+			tc{"bulk amount currency", bulkWith(t, func(m map[string]any) {
+				m["totalPriceSet"] = map[string]any{"shopMoney": map[string]any{"amount": "1.00", "currencyCode": bad}}
+			})},
+			tc{"bulk customer id", bulkWith(t, func(m map[string]any) { m["customer"] = map[string]any{"id": bad} })},
 		)
 	}
 	for _, c := range cases {
@@ -199,6 +209,17 @@ func TestDecodeErrorsQuoteNoValue(t *testing.T) {
 			t.Errorf("%s: error quotes the value or is %d bytes long: %.300s", c.name, len(msg), msg)
 		}
 	}
+}
+
+// bulkWith edits the first order of the bulk export fixture and decodes it.
+func bulkWith(t *testing.T, fn func(m map[string]any)) func() error {
+	raw, err := os.ReadFile("testdata/bulk_orders.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	b := edit(t, []byte(first), fn)
+	return func() error { _, err := shopify.DecodeBulkOrder(b, nil); return err }
 }
 
 // Amounts are the plain decimals Shopify sends: a sign, spaces or an empty string are
