@@ -81,7 +81,9 @@ func cleanTexts(ss []string) {
 // deletion times are clamped into range: the order stays cancelled or deleted.
 func (o *Order) Sanitize(now time.Time) {
 	o.Name = CleanText(o.Name)
-	o.PresentmentCurrency = CleanText(o.PresentmentCurrency)
+	if ValidateCurrency(o.PresentmentCurrency) != nil {
+		o.PresentmentCurrency = "" // kept for reference only: junk there is unknown, not a reason to refuse
+	}
 	o.FinancialStatus = FinancialStatus(CleanText(string(o.FinancialStatus)))
 	o.FulfillmentStatus = CleanText(o.FulfillmentStatus)
 	o.SourceName = CleanText(o.SourceName)

@@ -56,6 +56,22 @@ func TestOrderSanitizeTimes(t *testing.T) {
 	}
 }
 
+func TestOrderSanitizeText(t *testing.T) {
+	o := ritorno.Order{Name: "#1\x00", PresentmentCurrency: "LEAK-MARKER", Tags: []string{"a\x00"}, CancelReason: "\xff",
+		LineItems: []ritorno.LineItem{{Title: "T\x00", VariantTitle: "V\x00", SKU: "S\x00", Vendor: "W\x00"}},
+		Refunds:   []ritorno.Refund{{Note: "N\x00"}}}
+	o.Sanitize(time.Now())
+	li := o.LineItems[0]
+	if o.Name != "#1" || o.PresentmentCurrency != "" || o.Tags[0] != "a" || o.CancelReason != "\uFFFD" ||
+		li.Title != "T" || li.VariantTitle != "V" || li.SKU != "S" || li.Vendor != "W" || o.Refunds[0].Note != "N" {
+		t.Errorf("order = %+v", o)
+	}
+	o = ritorno.Order{PresentmentCurrency: "EUR"}
+	if o.Sanitize(time.Now()); o.PresentmentCurrency != "EUR" {
+		t.Errorf("presentment currency %q, want EUR kept", o.PresentmentCurrency)
+	}
+}
+
 func TestCustomerSanitizeRehashesItsEmail(t *testing.T) {
 	c := ritorno.Customer{Email: "a\x00b@example.com", EmailHash: ritorno.HashEmail("a\x00b@example.com"), FirstName: "A\x00"}
 	c.Sanitize(time.Now())
