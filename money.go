@@ -34,49 +34,49 @@ func CurrencyExponent(currency string) int {
 // ValidateCurrency checks that code looks like an ISO 4217 code (three upper-case letters).
 func ValidateCurrency(code string) error {
 	if len(code) != 3 {
-		return Errorf(EINVALID, "currency %q must be a three-letter ISO 4217 code", code)
+		return Errorf(EINVALID, "currency must be a three-letter ISO 4217 code")
 	}
 	for _, r := range code {
 		if r < 'A' || r > 'Z' {
-			return Errorf(EINVALID, "currency %q must be a three-letter ISO 4217 code", code)
+			return Errorf(EINVALID, "currency must be a three-letter ISO 4217 code")
 		}
 	}
 	return nil
 }
 
-// ParseMoney parses a platform decimal string ("19.99", "-5", "1,234.50" is refused) into
-// minor units of currency. Digits beyond the currency's exponent must be zeros ("19.990"
-// is fine for USD, "19.995" is an error): rounding money silently would lose it.
+// ParseMoney parses a platform decimal string ("19.99", "-5", ".5") into minor units of
+// currency. Only that plain form is accepted: no sign but "-", no spaces, no grouping
+// ("1,234.50"), no exponent, not empty; the platforms send nothing else, so anything else
+// is junk, not an amount. Digits beyond the currency's exponent must be zeros ("19.990"
+// is fine for USD, "19.995" is an error): rounding money silently would lose it. Errors
+// never quote s.
 func ParseMoney(s string, currency string) (Money, error) {
 	if err := ValidateCurrency(currency); err != nil {
 		return Money{}, err
 	}
 	exp := CurrencyExponent(currency)
-	str := strings.TrimSpace(s)
+	str := s
 	if str == "" {
 		return Money{}, Errorf(EINVALID, "empty amount")
 	}
 	neg := false
-	switch str[0] {
-	case '-':
+	if str[0] == '-' {
 		neg, str = true, str[1:]
-	case '+':
-		str = str[1:]
 	}
 	whole, frac, hasDot := strings.Cut(str, ".")
 	if whole == "" && (!hasDot || frac == "") {
-		return Money{}, Errorf(EINVALID, "amount %q is not a decimal number", s)
+		return Money{}, Errorf(EINVALID, "amount is not a plain decimal number")
 	}
 	for _, part := range []string{whole, frac} {
 		for _, r := range part {
 			if r < '0' || r > '9' {
-				return Money{}, Errorf(EINVALID, "amount %q is not a decimal number", s)
+				return Money{}, Errorf(EINVALID, "amount is not a plain decimal number")
 			}
 		}
 	}
 	if len(frac) > exp {
 		if strings.Trim(frac[exp:], "0") != "" {
-			return Money{}, Errorf(EINVALID, "amount %q has more decimals than %s allows (%d)", s, currency, exp)
+			return Money{}, Errorf(EINVALID, "amount has more decimals than %s allows (%d)", currency, exp)
 		}
 		frac = frac[:exp]
 	}
@@ -87,7 +87,7 @@ func ParseMoney(s string, currency string) (Money, error) {
 	}
 	amount, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
-		return Money{}, Errorf(EINVALID, "amount %q is out of range", s)
+		return Money{}, Errorf(EINVALID, "amount is out of range")
 	}
 	if neg {
 		amount = -amount

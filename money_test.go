@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,9 +20,18 @@ func TestParseMoney(t *testing.T) {
 		{"19.99", "USD", 1999, true},
 		{"0.5", "USD", 50, true},
 		{"-5", "USD", -500, true},
-		{"+1.00", "USD", 100, true},
 		{"19.990", "USD", 1999, true},
-		{" 7 ", "EUR", 700, true},
+		{"-.5", "USD", -50, true},
+		// Only the plain form the platforms send: a sign other than "-", spaces or nothing
+		// is junk, not an amount.
+		{"+1.00", "USD", 0, false},
+		{"+5.00", "USD", 0, false},
+		{" 7 ", "EUR", 0, false},
+		{" 5 ", "USD", 0, false},
+		{"5 ", "USD", 0, false},
+		{"\t5", "USD", 0, false},
+		{"-", "USD", 0, false},
+		{"- 5", "USD", 0, false},
 		{".5", "USD", 50, true},
 		{"0", "USD", 0, true},
 		{"1200", "JPY", 1200, true},
@@ -49,6 +59,9 @@ func TestParseMoney(t *testing.T) {
 			}
 			if !c.ok && ritorno.ErrorCode(err) != ritorno.EINVALID {
 				t.Fatalf("error code = %s, want invalid", ritorno.ErrorCode(err))
+			}
+			if !c.ok && len(c.in) > 1 && strings.Contains(err.Error(), c.in) {
+				t.Fatalf("error %q quotes the amount", err)
 			}
 		})
 	}
@@ -114,6 +127,44 @@ func TestShopRules(t *testing.T) {
 		got, err := ritorno.NormalizeStoreURL(in, false)
 		if (err == nil) != (want != "") || got != want {
 			t.Errorf("NormalizeStoreURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	// RFC 1035: labels of at most 63 characters, names of at most 253.
+	long := func(n int) string { return strings.Repeat("a", n) }
+	for name, c := range map[string]struct {
+		domain string
+		ok     bool
+	}{
+		"label of 63":        {long(63) + ".myshopify.com", true},
+		"label of 64":        {long(64) + ".myshopify.com", false},
+		"5 KB host":          {long(5000) + ".myshopify.com", false},
+		"empty label":        {".myshopify.com", false},
+		"trailing dot label": {"a..myshopify.com", false},
+	} {
+		err := ritorno.ValidateShopifyDomain(c.domain)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: ValidateShopifyDomain ok=%v, want %v", name, err == nil, c.ok)
+		}
+		if err != nil && len(c.domain) > 20 && strings.Contains(err.Error(), c.domain) {
+			t.Errorf("%s: the error quotes the domain", name)
+		}
+	}
+	for name, c := range map[string]struct {
+		url string
+		ok  bool
+	}{
+		"label of 63":      {"https://" + long(63) + ".example", true},
+		"label of 64":      {"https://" + long(64) + ".example", false},
+		"host of 253":      {"https://" + strings.Repeat(long(63)+".", 3) + long(61), true},
+		"host of 254":      {"https://" + strings.Repeat(long(63)+".", 3) + long(62), false},
+		"5 KB host":        {"https://" + long(5000) + ".example/shop", false},
+		"empty label":      {"https://shop..example", false},
+		"port is not host": {"https://shop.example:8443", true},
+		"IPv6 literal":     {"https://[2001:db8::1]", true},
+	} {
+		_, err := ritorno.NormalizeStoreURL(c.url, false)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: NormalizeStoreURL ok=%v (%v), want %v", name, err == nil, err, c.ok)
 		}
 	}
 	if got, err := ritorno.NormalizeStoreURL("http://local.test", true); err != nil || got != "http://local.test" {

@@ -101,13 +101,30 @@ func (s Shop) Validate() error {
 // shopifyDomain is Shopify's documented shop-name rule, anchored at both ends.
 var shopifyDomain = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$`)
 
-// ValidateShopifyDomain accepts only "name.myshopify.com"; anything else could point an
-// OAuth redirect or an API call at a host that is not Shopify.
+// ValidateShopifyDomain accepts only "name.myshopify.com" with a name of at most 63
+// characters (RFC 1035); anything else could point an OAuth redirect or an API call at a
+// host that is not Shopify, or is no host at all. The error does not quote the domain.
 func ValidateShopifyDomain(domain string) error {
-	if !shopifyDomain.MatchString(domain) {
-		return Errorf(EINVALID, "shop domain %q is not of the form name.myshopify.com", domain)
+	if !shopifyDomain.MatchString(domain) || !hostLengthsOK(domain) {
+		return Errorf(EINVALID, "shop domain is not of the form name.myshopify.com")
 	}
 	return nil
+}
+
+// hostLengthsOK applies RFC 1035's limits to a host name: labels of 1 to 63 characters,
+// at most 253 in all (a trailing dot aside). A longer name resolves nowhere; accepting
+// it only parks what depends on it.
+func hostLengthsOK(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if len(label) == 0 || len(label) > 63 {
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeStoreURL turns a WooCommerce site address into its canonical form: scheme and
@@ -123,6 +140,9 @@ func NormalizeStoreURL(raw string, allowHTTP bool) (string, error) {
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", Errorf(EINVALID, "store URL %q must not carry credentials, a query or a fragment", raw)
+	}
+	if h := u.Hostname(); !strings.Contains(h, ":") && !hostLengthsOK(h) { // IPv6 literals aside
+		return "", Errorf(EINVALID, "store URL's host has a label over 63 characters or is over 253 in all")
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
 }

@@ -52,6 +52,7 @@ type Histories struct {
 	off      []int   // customer i's purchases are p[off[i]:off[i+1]]
 	p        []rec   // grouped by customer; within a customer ordered by (at, order)
 	anon     []rec   // purchases of unknown buyers, in no order
+	skipped  int     // purchases left out: their time cannot be placed (see NewHistories)
 }
 
 // The range of times that Unix nanoseconds can hold (1677 to 2262).
@@ -62,8 +63,10 @@ var (
 
 // NewHistories groups purchases by customer, in one pass and one sort of the distinct
 // customers. ps may be in any order and is not modified. Each order must appear once.
-// It fails with EINVALID for an invalid currency, a negative Net, a time outside the years
-// 1678–2262 (including the zero time), or amounts whose sum overflows int64 (a bound that
+// A purchase whose time lies outside the years 1678–2262 (including the zero time) is
+// left out and counted (Skipped): one such row, stored before the adapters refused such
+// times, must not take down every figure of its shop. It fails with EINVALID for an
+// invalid currency, a negative Net, or amounts whose sum overflows int64 (a bound that
 // then holds for every sum the figures take).
 func NewHistories(ps []Purchase, currency string) (*Histories, error) {
 	if err := ritorno.ValidateCurrency(currency); err != nil {
@@ -78,14 +81,16 @@ func NewHistories(ps []Purchase, currency string) (*Histories, error) {
 	var counts []int // purchases by dense index
 	pidx := make([]int32, len(ps))
 	var total int64
-	nAnon := 0
+	nAnon, skipped := 0, 0
 	for i := range ps {
 		p := &ps[i]
 		if p.Net < 0 {
 			return nil, ritorno.Errorf(ritorno.EINVALID, "analytics: order %d has a negative net amount", p.Order)
 		}
 		if p.At.Before(minTime) || p.At.After(maxTime) {
-			return nil, ritorno.Errorf(ritorno.EINVALID, "analytics: order %d has no time or one outside 1678-2262", p.Order)
+			pidx[i] = -2
+			skipped++
+			continue
 		}
 		if p.Net > math.MaxInt64-total {
 			return nil, ritorno.Errorf(ritorno.EINVALID, "analytics: the shop's amounts overflow")
@@ -119,8 +124,9 @@ func NewHistories(ps []Purchase, currency string) (*Histories, error) {
 		currency: currency,
 		ids:      make([]int64, n),
 		off:      make([]int, n+1),
-		p:        make([]rec, len(ps)-nAnon),
+		p:        make([]rec, len(ps)-nAnon-skipped),
 		anon:     make([]rec, 0, nAnon),
+		skipped:  skipped,
 	}
 	for r, j := range byKey {
 		rank[j] = int32(r)
@@ -132,6 +138,9 @@ func NewHistories(ps []Purchase, currency string) (*Histories, error) {
 	next := slices.Clone(h.off[:n])
 	for i := range ps {
 		p := &ps[i]
+		if pidx[i] == -2 {
+			continue // skipped
+		}
 		x := rec{at: p.At.UnixNano(), order: p.Order, net: p.Net}
 		if pidx[i] < 0 {
 			h.anon = append(h.anon, x)
@@ -149,6 +158,9 @@ func NewHistories(ps []Purchase, currency string) (*Histories, error) {
 
 // Currency returns the shop currency that every Money result is in.
 func (h *Histories) Currency() string { return h.currency }
+
+// Skipped returns the number of purchases left out because their time cannot be placed.
+func (h *Histories) Skipped() int { return h.skipped }
 
 // Len returns the number of customers (buyers with a known key).
 func (h *Histories) Len() int { return len(h.ids) }
@@ -187,6 +199,9 @@ func nanos(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// placeable reports whether t can be a purchase's time in Histories (see NewHistories).
+func placeable(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
 
 // utc turns Unix nanoseconds back into a time.
 func utc(ns int64) time.Time { return time.Unix(0, ns).UTC() }

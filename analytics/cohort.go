@@ -16,6 +16,9 @@ type CohortTable struct {
 	// Cohorts are in month order. A month in which nobody bought for the first time has no
 	// cohort.
 	Cohorts []Cohort
+	// SkippedOrders counts the shop's orders left out because their time cannot be placed
+	// (see NewHistories); 0 normally.
+	SkippedOrders int
 }
 
 // Cohort is the customers whose first purchase was placed in one calendar month of the
@@ -43,7 +46,7 @@ func (h *Histories) Cohorts(loc *time.Location, now time.Time) (CohortTable, err
 	if loc == nil {
 		return CohortTable{}, ritorno.Errorf(ritorno.EINVALID, "analytics: cohorts need the shop's location")
 	}
-	table := CohortTable{Through: now}
+	table := CohortTable{Through: now, SkippedOrders: h.skipped}
 	end := nanos(now)
 	first := int64(0)
 	found := false

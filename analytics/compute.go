@@ -84,6 +84,9 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 		if at.After(now) {
 			return nil // placed "in the future" by a wrong clock: not history yet
 		}
+		if !placeable(at) {
+			return nil // no time, or one NewHistories would leave out: so must the models
+		}
 		ps = append(ps, Purchase{Customer: key, Order: order, At: at, Net: net})
 		return nil
 	})

@@ -276,7 +276,7 @@ func UpdateBuyers(ctx context.Context, store IncrementalStore, shopID int64, opt
 	now := opt.Now().UTC()
 	var ps []Purchase
 	err = store.EachCountedOrderOf(ctx, shopID, buyers, func(key, order int64, at time.Time, net int64) error {
-		if !at.After(now) { // as in Compute: an order "in the future" is not history yet
+		if !at.After(now) && placeable(at) { // as in Compute: an order "in the future" is not history yet
 			ps = append(ps, Purchase{Customer: key, Order: order, At: at, Net: net})
 		}
 		return nil

@@ -59,6 +59,10 @@ type ShopFigures struct {
 	ReturningRevenue ritorno.Money // from its returning customers
 	UnknownRevenue   ritorno.Money // from unknown buyers; the three sum to Revenue
 
+	// SkippedOrders counts the shop's orders left out of every figure because their time
+	// cannot be placed (see NewHistories); 0 normally.
+	SkippedOrders int
+
 	// TopCustomers is ⌈End · TopPercent / 100⌉, the number of the period's customers with
 	// the largest spend in the period; TopRevenue is their spend (the sum of the
 	// TopCustomers largest spends, so ties at the cut do not change it); TopShare is
@@ -89,7 +93,7 @@ func (h *Histories) Period(from, to time.Time, opt PeriodOptions) (ShopFigures, 
 		return ShopFigures{}, ritorno.Errorf(ritorno.EINVALID, "analytics: the lookback window must start at or before the period")
 	}
 	f, t, w := nanos(from), nanos(to), nanos(lookback)
-	fig := ShopFigures{From: from, To: to, LookbackFrom: lookback}
+	fig := ShopFigures{From: from, To: to, LookbackFrom: lookback, SkippedOrders: h.skipped}
 
 	var revenue, newRev, retRev int64
 	var spends []int64 // each period customer's spend in the period

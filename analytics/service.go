@@ -36,7 +36,15 @@ func (s *Service) Histories(ctx context.Context, shopID int64) (*Histories, rito
 		return nil, ritorno.Shop{}, err
 	}
 	var ps []Purchase
+	old := 0
 	err = s.store.EachCountedOrder(ctx, shopID, func(key, order int64, at time.Time, net int64) error {
+		// A time before any online shop (stored before the adapters mended such times)
+		// would stretch the cohorts over centuries: left out and counted, like the times
+		// NewHistories cannot place.
+		if at.Before(ritorno.EarliestPlausibleTime) {
+			old++
+			return nil
+		}
 		ps = append(ps, Purchase{Customer: key, Order: order, At: at, Net: net})
 		return nil
 	})
@@ -44,7 +52,11 @@ func (s *Service) Histories(ctx context.Context, shopID int64) (*Histories, rito
 		return nil, shop, err
 	}
 	h, err := NewHistories(ps, shop.Currency)
-	return h, shop, err
+	if err != nil {
+		return nil, shop, err
+	}
+	h.skipped += old
+	return h, shop, nil
 }
 
 // Period computes the shop's KPIs for [from, to), both cut by the caller in the shop's

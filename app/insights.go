@@ -147,12 +147,17 @@ type kpisResponse struct {
 
 	SecondOrders            int      `json:"second_orders"`
 	MedianDaysToSecondOrder *float64 `json:"median_days_to_second_order"`
+
+	// SkippedOrders counts orders left out of every figure: their stored time cannot be
+	// placed (kept before such times were mended on the way in). Absent when none.
+	SkippedOrders int `json:"skipped_orders,omitempty"`
 }
 
 func kpisToResponse(f analytics.ShopFigures, loc *time.Location) kpisResponse {
 	day := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
 	return kpisResponse{From: day(f.From), To: day(f.To), LookbackFrom: day(f.LookbackFrom), Timezone: loc.String(), ComputedFrom: "orders",
-		Orders: f.Orders, Revenue: moneyToResponse(f.Revenue),
+		SkippedOrders: f.SkippedOrders,
+		Orders:        f.Orders, Revenue: moneyToResponse(f.Revenue),
 		Start: f.Start, End: f.End, New: f.New, Returning: f.Returning, Retained: f.Retained, Reactivated: f.Reactivated,
 		CRR: number(f.CRR), Churn: number(f.Churn),
 		CustomersToDate: f.CustomersToDate, RepeatCustomersToDate: f.RepeatCustomersToDate, RepeatRate: number(f.RepeatRate),
@@ -227,6 +232,8 @@ type cohortsResponse struct {
 	Through  time.Time        `json:"through"`
 	Timezone string           `json:"timezone"`
 	Cohorts  []cohortResponse `json:"cohorts"`
+	// SkippedOrders: as in kpisResponse.
+	SkippedOrders int `json:"skipped_orders,omitempty"`
 }
 
 type cohortResponse struct {
@@ -239,7 +246,7 @@ type cohortResponse struct {
 }
 
 func cohortsToResponse(t analytics.CohortTable, loc *time.Location) cohortsResponse {
-	r := cohortsResponse{Through: t.Through.UTC(), Timezone: loc.String(), Cohorts: make([]cohortResponse, len(t.Cohorts))}
+	r := cohortsResponse{Through: t.Through.UTC(), Timezone: loc.String(), Cohorts: make([]cohortResponse, len(t.Cohorts)), SkippedOrders: t.SkippedOrders}
 	for i, co := range t.Cohorts {
 		cr := cohortResponse{Month: co.Month.In(loc).Format("2006-01"), Customers: co.Customers,
 			Active: append([]int{}, co.Active...), Retention: append([]float64{}, co.Retention...),

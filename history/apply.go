@@ -175,6 +175,10 @@ func (a *Applier) decode(ctx context.Context, d ritorno.Delivery) (ritorno.Shop,
 		return shop, ritorno.Event{Kind: ritorno.EventNone}, nil
 	}
 	ev, err := platform.DecodeEvent(d.Topic, d.Body, shop)
+	// Mended here too, whatever the adapter did: text PostgreSQL refuses would fail the
+	// delivery on every retry, and an impossible time would stop the shop's analytics.
+	// Plausibility is judged against the wall clock, not a.now (a test's fixed clock).
+	ev.Sanitize(time.Now())
 	return shop, ev, err
 }
 

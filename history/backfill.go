@@ -274,6 +274,18 @@ func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, wake <-cha
 // save stores a page's objects and the progress they make in one transaction; next is
 // the progress before the page and becomes the progress after it.
 func (b *Backfiller) save(ctx context.Context, shopID int64, next *ritorno.Backfill, p ritorno.BackfillPage) error {
+	// Whatever the source decoded, text and times are mended before they are stored (see
+	// ritorno.Order.Sanitize): one bad record must not fail its page on every retry.
+	now := time.Now()
+	for i := range p.Products {
+		p.Products[i].Sanitize(now)
+	}
+	for i := range p.Customers {
+		p.Customers[i].Sanitize(now)
+	}
+	for i := range p.Orders {
+		p.Orders[i].Sanitize(now)
+	}
 	return b.store.InBackfillTransaction(ctx, func(w BackfillWriter) error {
 		var writes []ritorno.Write
 		if len(p.Products) > 0 {

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"time"
 
 	"github.com/ritorno/ritorno"
 )
@@ -63,6 +64,9 @@ func (im *Importer) Add(ctx context.Context, o ritorno.Order) error {
 	if im.err != nil {
 		return im.err
 	}
+	// Mended before it is queued (see ritorno.Order.Sanitize): a NUL in a title or a year
+	// 2302 in a file must neither fail the batch nor stop the shop's analytics.
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (i *ID) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "id %.30q is not a non-negative integer", s)
+		return ritorno.Errorf(ritorno.EINVALID, "an id is not a non-negative integer")
 	}
 	*i = ID(n)
 	return nil
@@ -42,8 +42,22 @@ func IDs(in []ID) []int64 {
 	return out
 }
 
-// Decimal is an amount's exact text, from a JSON string or number; null is "".
+// Decimal is an amount's exact text, from a JSON string or number; null is "" (absent).
+// An empty JSON string is kept apart as Empty: WooCommerce sends it for a price that is
+// not set, where it means none, while in an order's totals it is junk. Money refuses it;
+// Unset turns it into absent for the fields where the platform means "not set".
 type Decimal string
+
+// Empty is the Decimal of an empty JSON string.
+const Empty Decimal = `""`
+
+// Unset returns d, with Empty read as absent ("").
+func (d Decimal) Unset() Decimal {
+	if d == Empty {
+		return ""
+	}
+	return d
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
@@ -54,9 +68,12 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return ritorno.Errorf(ritorno.EINVALID, "an amount is not a valid JSON string")
 		}
 		*d = Decimal(s)
+		if s == "" {
+			*d = Empty
+		}
 	default:
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
@@ -67,10 +84,14 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Money parses d in currency ("" is zero); field names the amount in errors.
+// Money parses d in currency; absent ("", from null or a missing field) is zero, Empty is
+// refused. field names the amount in errors, which never quote it.
 func (d Decimal) Money(currency, field string) (ritorno.Money, error) {
 	if d == "" {
 		return ritorno.Zero(currency), nil
+	}
+	if d == Empty {
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is an empty string, not an amount", field)
 	}
 	m, err := ritorno.ParseMoney(string(d), currency)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/payload"
@@ -41,7 +42,7 @@ func (b *gqlMoneyBag) money(currency, field string) (ritorno.Money, error) {
 		return ritorno.Zero(currency), nil
 	}
 	if c := b.ShopMoney.CurrencyCode; c != "" && !strings.EqualFold(c, currency) {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is in %.3s, not %s", field, c, currency)
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is not in the shop currency %s", field, currency)
 	}
 	return b.ShopMoney.Amount.Money(currency, field)
 }
@@ -80,7 +81,7 @@ func gidID(gid, typ string) (int64, error) {
 	rest, _, _ = strings.Cut(rest, "?") // GIDs may carry parameters
 	n, err := strconv.ParseInt(rest, 10, 64)
 	if !ok || err != nil || n <= 0 {
-		return 0, ritorno.Errorf(ritorno.EINVALID, "id %.60q is not a %s GID", gid, typ)
+		return 0, ritorno.Errorf(ritorno.EINVALID, "an id is not a %s GID", typ)
 	}
 	return n, nil
 }
@@ -243,6 +244,7 @@ func DecodeBulkOrder(order json.RawMessage, lineItems []json.RawMessage) (ritorn
 	if o.RefundedAmount, err = o.SumRefunds(); err != nil {
 		return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "refunds: %s", ritorno.ErrorMessage(err))
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -349,6 +351,7 @@ func DecodeOrderRefunds(data json.RawMessage, currency string) (refunds []ritorn
 		if err != nil {
 			return nil, false, err
 		}
+		r.Sanitize(time.Now())
 		refunds = append(refunds, r)
 		complete = complete && ok
 	}
@@ -405,7 +408,7 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 	switch status {
 	case ritorno.ProductActive, ritorno.ProductDraft, ritorno.ProductArchived:
 	default:
-		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status %.20q is unknown", p.Status)
+		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status is unknown")
 	}
 	prod := ritorno.Product{
 		PlatformID: id, Title: p.Title, Handle: p.Handle, ProductType: p.ProductType, Vendor: p.Vendor,
@@ -432,7 +435,8 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 		if err != nil {
 			return ritorno.Product{}, err
 		}
-		compare, err := v.CompareAtPrice.Money(shopCurrency, "variants.compareAtPrice")
+		// An empty compare-at price is none, as null is.
+		compare, err := v.CompareAtPrice.Unset().Money(shopCurrency, "variants.compareAtPrice")
 		if err != nil {
 			return ritorno.Product{}, err
 		}
@@ -446,6 +450,7 @@ func DecodeBulkProduct(product json.RawMessage, variants []json.RawMessage, shop
 			ContinueSellingWhenOutOfStock: v.InventoryPolicy == "CONTINUE", GiftCard: giftCard,
 		})
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 
@@ -480,9 +485,11 @@ func DecodeBulkCustomer(customer json.RawMessage) (ritorno.Customer, error) {
 	if p.DefaultEmailAddress != nil {
 		email = str(p.DefaultEmailAddress.EmailAddress)
 	}
-	return ritorno.Customer{
+	c := ritorno.Customer{
 		PlatformID: id, Email: email, EmailHash: ritorno.HashEmail(email),
 		FirstName: str(p.FirstName), LastName: str(p.LastName), State: lowerEnum(p.State), Tags: joinTags(p.Tags),
 		PlatformCreatedAt: p.CreatedAt.time(), PlatformUpdatedAt: p.UpdatedAt.time(),
-	}, nil
+	}
+	c.Sanitize(time.Now())
+	return c, nil
 }

@@ -43,7 +43,7 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 	}
 	parsed, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "time %.40q is not RFC 3339", *s)
+		return ritorno.Errorf(ritorno.EINVALID, "a time is not RFC 3339")
 	}
 	*t = timestamp(parsed.UTC())
 	return nil
@@ -244,6 +244,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	if o.RefundedAmount, err = o.SumRefunds(); err != nil {
 		return ritorno.Order{}, ritorno.Errorf(ritorno.EINVALID, "refunds: %s", ritorno.ErrorMessage(err))
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -270,7 +271,7 @@ func (rp refundPayload) refund(currency string) (ritorno.Refund, error) {
 		if t.AmountSet != nil && t.AmountSet.ShopMoney.Amount != "" {
 			amount = t.AmountSet.ShopMoney.Amount
 		} else if t.Currency != "" && !strings.EqualFold(t.Currency, currency) {
-			return ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "refund transaction in %s on a %s order", t.Currency, currency)
+			return ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "transactions.currency: a refund transaction is not in the order's currency")
 		}
 		m, err := amount.Money(currency, "transactions.amount")
 		if err != nil {
@@ -316,6 +317,7 @@ func DecodeRefund(body []byte, currency string) (orderID int64, r ritorno.Refund
 		return 0, ritorno.Refund{}, ritorno.Errorf(ritorno.EINVALID, "refund has no id or order id")
 	}
 	r, err = p.refund(currency)
+	r.Sanitize(time.Now())
 	return int64(p.OrderID), r, err
 }
 
@@ -340,11 +342,13 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	if p.ID == 0 {
 		return ritorno.Customer{}, ritorno.Errorf(ritorno.EINVALID, "customer has no id")
 	}
-	return ritorno.Customer{
+	c := ritorno.Customer{
 		PlatformID: int64(p.ID), Email: str(p.Email), EmailHash: ritorno.HashEmail(str(p.Email)),
 		FirstName: str(p.FirstName), LastName: str(p.LastName), State: p.State, Tags: ritorno.SplitTags(p.Tags),
 		PlatformCreatedAt: p.CreatedAt.time(), PlatformUpdatedAt: p.UpdatedAt.time(),
-	}, nil
+	}
+	c.Sanitize(time.Now())
+	return c, nil
 }
 
 type productPayload struct {
@@ -397,7 +401,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 			status = ritorno.ProductActive
 		}
 	default:
-		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status %.20q is unknown", p.Status)
+		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product status is unknown")
 	}
 	prod := ritorno.Product{
 		PlatformID: int64(p.ID), Title: p.Title, Handle: p.Handle, ProductType: p.ProductType, Vendor: p.Vendor,
@@ -415,7 +419,8 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 		if err != nil {
 			return ritorno.Product{}, err
 		}
-		compare, err := v.CompareAtPrice.Money(shopCurrency, "variants.compare_at_price")
+		// An empty compare-at price is none, as null is.
+		compare, err := v.CompareAtPrice.Unset().Money(shopCurrency, "variants.compare_at_price")
 		if err != nil {
 			return ritorno.Product{}, err
 		}
@@ -425,6 +430,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 			ContinueSellingWhenOutOfStock: v.InventoryPolicy == "continue", GiftCard: giftCard,
 		})
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 

@@ -249,6 +249,8 @@ func FuzzDecodeOrder(f *testing.F) {
 			}
 		} else if ritorno.ErrorCode(err) != ritorno.EINVALID {
 			t.Fatalf("error is not EINVALID: %v", err)
+		} else if len(err.Error()) > 300 {
+			t.Fatalf("error of %d bytes: errors name the field and the problem, never the value", len(err.Error()))
 		}
 	})
 }

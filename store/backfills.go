@@ -58,7 +58,7 @@ func progressColumns(b ritorno.Backfill, now time.Time) map[string]any {
 		"done": b.Done, "step_done": b.StepDone, "step_total": b.StepTotal,
 		"inserted": b.Inserted, "updated": b.Updated, "unchanged": b.Unchanged, "skipped": b.Skipped,
 		"orders_from": nullTime(b.OrdersFrom), "orders_to": nullTime(b.OrdersTo), "limit_note": b.Limit,
-		"attempts": b.Attempts, "last_error": b.Error, "next_attempt_at": b.NextAttemptAt.UTC().Truncate(time.Microsecond),
+		"attempts": b.Attempts, "last_error": boundError(b.Error), "next_attempt_at": b.NextAttemptAt.UTC().Truncate(time.Microsecond),
 		"finished_at": nullTime(b.FinishedAt), "updated_at": now,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -146,6 +147,26 @@ func (db *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duratio
 	return out, nil
 }
 
+// MaxLastError bounds the error text kept with a delivery or a backfill, in bytes: enough
+// for any message Ritorno writes, and a cap on whatever an error may carry (errors name
+// the field and the problem, not the value, but a driver's or a platform's may not).
+const MaxLastError = 500
+
+// boundError cuts s to MaxLastError bytes at a character boundary, marked with "…", and
+// drops what the database cannot store (a NUL would fail the very write that records the
+// failure).
+func boundError(s string) string {
+	s = ritorno.CleanText(s)
+	if len(s) <= MaxLastError {
+		return s
+	}
+	cut := MaxLastError - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // FinishDelivery records how attempt number attempt ended: done, pending again (a retry at
 // nextAttemptAt), failed (retrying cannot help) or dead (out of attempts). If the delivery was claimed
 // again meanwhile (this worker's lease ran out), the outcome is dropped and stale is true.
@@ -154,7 +175,7 @@ func (db *DB) FinishDelivery(ctx context.Context, id int64, attempt int, status 
 	updates := map[string]any{
 		"status":       string(status),
 		"locked_until": nil,
-		"last_error":   lastError,
+		"last_error":   boundError(lastError),
 	}
 	switch status {
 	case ritorno.DeliveryDone:

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -204,5 +205,39 @@ func translate(err error, what string) error {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return ritorno.Errorf(ritorno.ECONFLICT, "%s already exists", what)
 	}
+	if problem, ok := refusedData(err); ok {
+		// The value itself is wrong for its column: retrying cannot help, so it is
+		// EINVALID (a delivery fails at once instead of ten times over 17 minutes). The
+		// driver's message is left out: some quote the value ("invalid input syntax for
+		// type …: "…"").
+		return ritorno.Errorf(ritorno.EINVALID, "%s: the database refused a value (%s)", what, problem)
+	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// refusedData reports whether err is the database refusing a value as such, which no
+// retry can fix: PostgreSQL's SQLSTATE class 22 (data exception: 22P05 untranslatable
+// character, 22021 invalid byte sequence such as a NUL, 22003 numeric value out of range,
+// 22001 string too long, 22007/22008 bad or out-of-range time…), or SQLite's TOOBIG and
+// MISMATCH. problem names the kind, without the value.
+func refusedData(err error) (problem string, ok bool) {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22") {
+		problem = "SQLSTATE " + pg.Code
+		if pg.ColumnName != "" {
+			problem += ", column " + pg.ColumnName
+		}
+		return problem, true
+	}
+	// modernc.org/sqlite's *Error; matched by its method, not imported.
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		switch lite.Code() & 0xff {
+		case 18: // SQLITE_TOOBIG
+			return "SQLite: string or blob too big", true
+		case 20: // SQLITE_MISMATCH
+			return "SQLite: data type mismatch", true
+		}
+	}
+	return "", false
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/payload"
@@ -333,6 +334,7 @@ func decodeVariationOf(body []byte, productID int64, shopCurrency string) (ritor
 		}
 		v.Title = strings.Join(opts, ", ")
 	}
+	v.Sanitize()
 	return v, nil
 }
 
@@ -476,5 +478,6 @@ func decodeRefund(body []byte, currency string) (ritorno.Refund, error) {
 		}
 		r.LineItems = append(r.LineItems, ritorno.RefundLineItem{LineItemPlatformID: int64(lineID), Quantity: max(li.Quantity, -li.Quantity), Subtotal: total})
 	}
+	r.Sanitize(time.Now())
 	return r, nil
 }

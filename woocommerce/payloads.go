@@ -24,11 +24,11 @@ func roundedMoney(d payload.Decimal, currency, field string) (ritorno.Money, err
 	}
 	// Plain decimals only: an exponent ("1e999999999") would make big.Rat allocate without bound.
 	if !plainDecimal.MatchString(string(d)) {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %.30q is not a plain decimal number", field, string(d))
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is not a plain decimal number", field)
 	}
 	r, ok := new(big.Rat).SetString(string(d))
 	if !ok {
-		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s: %.30q is not a number", field, string(d))
+		return ritorno.Money{}, ritorno.Errorf(ritorno.EINVALID, "%s is not a number", field)
 	}
 	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(ritorno.CurrencyExponent(currency))), nil))
 	r.Mul(r, scale)
@@ -66,7 +66,7 @@ func (t *gmt) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return ritorno.Errorf(ritorno.EINVALID, "time %.40q is not ISO 8601", *s)
+	return ritorno.Errorf(ritorno.EINVALID, "a time is not ISO 8601")
 }
 
 func (t gmt) time() time.Time { return time.Time(t) }
@@ -228,6 +228,7 @@ func DecodeOrder(body []byte) (ritorno.Order, error) {
 	case fin == ritorno.FinancialPaid && o.RefundedAmount.Amount > 0:
 		o.FinancialStatus = ritorno.FinancialRefunded
 	}
+	o.Sanitize(time.Now())
 	if err := o.Validate(); err != nil {
 		return ritorno.Order{}, err
 	}
@@ -250,9 +251,11 @@ func DecodeCustomer(body []byte) (ritorno.Customer, error) {
 	if p.ID == 0 {
 		return ritorno.Customer{}, ritorno.Errorf(ritorno.EINVALID, "customer has no id")
 	}
-	return ritorno.Customer{PlatformID: int64(p.ID), Email: p.Email, EmailHash: ritorno.HashEmail(p.Email),
+	c := ritorno.Customer{PlatformID: int64(p.ID), Email: p.Email, EmailHash: ritorno.HashEmail(p.Email),
 		FirstName: p.FirstName, LastName: p.LastName, State: "enabled",
-		PlatformCreatedAt: p.DateCreatedGMT.time(), PlatformUpdatedAt: p.DateModifiedGMT.time()}, nil
+		PlatformCreatedAt: p.DateCreatedGMT.time(), PlatformUpdatedAt: p.DateModifiedGMT.time()}
+	c.Sanitize(time.Now())
+	return c, nil
 }
 
 type productPayload struct {
@@ -294,15 +297,17 @@ var productStatus = map[string]ritorno.ProductStatus{
 }
 
 func (p productPayload) variant(shopCurrency string, platformID int64) (ritorno.Variant, error) {
-	priceText := p.Price
+	// WooCommerce sends "" for a price that is not set (a product being drafted, a
+	// variable product's parent): no price, as the zero amount says.
+	priceText := p.Price.Unset()
 	if priceText == "" {
-		priceText = p.RegularPrice
+		priceText = p.RegularPrice.Unset()
 	}
 	price, err := priceText.Money(shopCurrency, "price")
 	if err != nil {
 		return ritorno.Variant{}, err
 	}
-	regular, err := p.RegularPrice.Money(shopCurrency, "regular_price")
+	regular, err := p.RegularPrice.Unset().Money(shopCurrency, "regular_price")
 	if err != nil {
 		return ritorno.Variant{}, err
 	}
@@ -363,6 +368,7 @@ func DecodeProduct(body []byte, shopCurrency string) (ritorno.Product, error) {
 		}
 		prod.Variants = []ritorno.Variant{v}
 	}
+	prod.Sanitize(time.Now())
 	return prod, nil
 }
 
@@ -376,6 +382,7 @@ func DecodeVariation(body []byte, shopCurrency string) (productID int64, v ritor
 		return 0, ritorno.Variant{}, ritorno.Errorf(ritorno.EINVALID, "variation has no id or parent id")
 	}
 	v, err = p.variant(shopCurrency, int64(p.ID))
+	v.Sanitize()
 	return int64(p.ParentID), v, err
 }
 

@@ -48,7 +48,7 @@ func (Platform) KnownTopic(topic string) bool {
 func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritorno.Event, error) {
 	kind, ok := topics[topic]
 	if !ok {
-		return ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "topic %.40q is not handled", topic)
+		return ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "topic is not handled")
 	}
 	ev := ritorno.Event{Kind: kind}
 	var err error
@@ -71,5 +71,6 @@ func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritor
 	if err != nil {
 		return ritorno.Event{}, err
 	}
+	ev.Sanitize(time.Now())
 	return ev, nil
 }

@@ -65,6 +65,8 @@ type periodView struct {
 	TopShare                *float64   `json:"top_15_percent_revenue_share"`
 	SecondOrders            int        `json:"second_orders"`
 	MedianDaysToSecondOrder *float64   `json:"median_days_to_second_order"`
+	// SkippedOrders counts orders left out because their stored time cannot be placed.
+	SkippedOrders int `json:"skipped_orders,omitempty"`
 }
 
 func viewPeriod(f analytics.ShopFigures) periodView {
@@ -73,7 +75,8 @@ func viewPeriod(f analytics.ShopFigures) periodView {
 		CRR: f.CRR, Churn: f.Churn, RepeatRate: f.RepeatRate, PurchaseFrequency: f.PurchaseFrequency,
 		AOV: viewMoneyPtr(f.AOV), CustomerValue: viewMoneyPtr(f.CustomerValue), NewRevenue: viewMoney(f.NewRevenue),
 		ReturningRevenue: viewMoney(f.ReturningRevenue), UnknownRevenue: viewMoney(f.UnknownRevenue),
-		TopCustomers: f.TopCustomers, TopShare: f.TopShare, SecondOrders: f.SecondOrders, MedianDaysToSecondOrder: f.MedianDaysToSecondOrder}
+		TopCustomers: f.TopCustomers, TopShare: f.TopShare, SecondOrders: f.SecondOrders, MedianDaysToSecondOrder: f.MedianDaysToSecondOrder,
+		SkippedOrders: f.SkippedOrders}
 }
 
 type segmentView struct {
