@@ -166,8 +166,6 @@ func (e *Event) Sanitize(now time.Time) {
 		e.Refund.Sanitize(now)
 	case EventCustomerRedact:
 		e.Redact.Email = CleanText(e.Redact.Email)
-	case EventDataRequest:
-		e.DataRequest.EmailHash = CleanText(e.DataRequest.EmailHash)
 	}
 	e.At = plausibleOrZero(e.At, now) // unknown: the applier uses the time of receipt
 }
