@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/ritorno/ritorno"
@@ -10,9 +11,42 @@ import (
 
 // RecordDeliveries commits several deliveries in one statement (group commit for the
 // webhook receiver). It reports, per delivery, whether it was a duplicate of a stored
-// Shopify webhook id (or of an earlier one in the same batch). Either all are committed or
-// none is.
-func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error) {
+// Shopify webhook id (or of an earlier one in the same batch), and its own error: when the
+// statement fails, each delivery is recorded alone, so that one row the database refuses
+// fails only itself and its neighbours are still committed.
+func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, errs []error) {
+	errs = make([]error, len(ds))
+	duplicate, err := db.insertDeliveries(ctx, ds)
+	if err == nil {
+		return duplicate, errs
+	}
+	duplicate = make([]bool, len(ds))
+	if len(ds) == 1 || ctx.Err() != nil || errors.Is(err, errBoundDB) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return duplicate, errs
+	}
+	// The failed statement stored nothing (a statement is atomic), so recording each alone
+	// cannot store one twice. If the database is down, each fails quickly or at ctx's
+	// deadline, which bounds the fallback.
+	for i := range ds {
+		if err := ctx.Err(); err != nil {
+			errs[i] = translate(err, "delivery")
+			continue
+		}
+		dup, err := db.insertDeliveries(ctx, ds[i:i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		duplicate[i] = dup[0]
+	}
+	return duplicate, errs
+}
+
+// insertDeliveries is RecordDeliveries' one statement: all are committed or none is.
+func (db *DB) insertDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -530,6 +531,67 @@ func TestOneClaimedBatchWithMixedOutcomes(t *testing.T) {
 		}
 		if _, err := s.db.Customer(ctx, shop.ID, 207119551); err != nil {
 			t.Fatalf("customer after a failed delivery in the same batch: %v", err)
+		}
+	})
+}
+
+// TestOversizedWebhookIDAmongConcurrentDeliveries: the reproduction of issue 13's defect 4.
+// Thirty signed deliveries at once, one with an 8,000-character random webhook id: that
+// one is refused with 400 and stored nowhere; the 29 others are acknowledged and stored,
+// and nothing answers 503.
+func TestOversizedWebhookIDAmongConcurrentDeliveries(t *testing.T) {
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		s := boot(t, envFor(t, dsn), serveHooks{noWorkers: true})
+		shop := mustCreateShop(t, s.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "huge.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		body := fixtureBody(t, "shopify-order-rest-resource.json", "order", nil)
+		sig := shopify.SignWebhook(body, appSecret)
+		rnd := rand.New(rand.NewPCG(13, 4))
+		huge := make([]byte, 8000)
+		for i := range huge {
+			huge[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rnd.IntN(62)]
+		}
+		codes := make([]int, 30)
+		errs := make([]error, 30)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range codes {
+			id := fmt.Sprintf("huge-%d", i)
+			if i == 11 {
+				id = string(huge)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/webhooks/shopify", bytes.NewReader(body))
+				req.Header.Set("X-Shopify-Topic", "orders/create")
+				req.Header.Set("X-Shopify-Shop-Domain", shop.Domain)
+				req.Header.Set("X-Shopify-Hmac-Sha256", sig)
+				req.Header.Set("X-Shopify-Webhook-Id", id)
+				<-start
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				codes[i] = resp.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, code := range codes {
+			want := 200
+			if i == 11 {
+				want = 400
+			}
+			if errs[i] != nil || code != want {
+				t.Errorf("delivery %d answered %d (%v), want %d", i, code, errs[i], want)
+			}
+		}
+		counts, err := s.db.DeliveryCounts(context.Background(), shop.ID)
+		if err != nil || counts[ritorno.DeliveryPending] != 29 {
+			t.Fatalf("stored %v (%v), want the 29 valid deliveries pending", counts, err)
 		}
 	})
 }
