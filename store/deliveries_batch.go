@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/ritorno/ritorno"
 )
@@ -164,4 +165,50 @@ func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stal
 		}
 	}
 	return stale, nil
+}
+
+// ExtendClaims renews the lease of deliveries a worker still holds — ids[i] at attempt
+// attempts[i] — to lease from now, and returns the ids whose claim had moved on (finished,
+// or claimed again by another worker after the lease ran out). The attempt number fences
+// it like FinishDone: a worker that lost its claim cannot extend the next one's.
+func (db *DB) ExtendClaims(ctx context.Context, ids []int64, attempts []int, lease time.Duration) (lost []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if db.sql == nil {
+		return nil, errBoundDB
+	}
+	var q strings.Builder
+	args := []any{db.now().Add(lease), string(ritorno.DeliveryProcessing)}
+	q.WriteString(`UPDATE webhook_deliveries SET locked_until = ? WHERE status = ? AND (id, attempts) IN (`)
+	for i := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, ids[i], attempts[i])
+	}
+	q.WriteString(") RETURNING id")
+	rows, err := db.sql.QueryContext(ctx, db.dialect.Rebind(q.String()), args...)
+	if err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	defer rows.Close()
+	held := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "deliveries")
+		}
+		held[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	for _, id := range ids {
+		if !held[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
 }

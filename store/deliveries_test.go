@@ -322,6 +322,58 @@ func TestOneUnstorableDeliveryFailsAlone(t *testing.T) {
 	})
 }
 
+// TestExtendClaimsRenewsOnlyTheOwnClaim: a heartbeat keeps a claim from expiring, and a
+// worker whose claim was taken over cannot extend the new holder's lease.
+func TestExtendClaimsRenewsOnlyTheOwnClaim(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "lease.myshopify.com")
+		d := delivery(shop.Domain, "wh-1", ritorno.DeliveryPending)
+		d.ShopID = shop.ID
+		if _, _, err := db.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.ClaimDeliveries(ctx, 10, 200*time.Millisecond)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim = %v, %v", claimed, err)
+		}
+		id := claimed[0].ID
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, time.Hour); err != nil || len(lost) != 0 {
+			t.Fatalf("extend own claim = %v, %v", lost, err)
+		}
+		time.Sleep(300 * time.Millisecond) // past the first lease
+		if again, err := db.ClaimDeliveries(ctx, 10, time.Minute); err != nil || len(again) != 0 {
+			t.Fatalf("an extended claim was claimed again: %v, %v", again, err)
+		}
+
+		// Another worker takes over after the lease runs out (a worker is presumed dead).
+		if _, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		second, err := db.ClaimDeliveries(ctx, 10, 200*time.Millisecond)
+		if err != nil || len(second) != 1 || second[0].Attempts != 2 {
+			t.Fatalf("takeover = %v, %v", second, err)
+		}
+		// The first worker wakes up: its claim is lost and the takeover's lease unchanged.
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, time.Hour); err != nil || !slices.Equal(lost, []int64{id}) {
+			t.Fatalf("stale extend = %v, %v; want the claim reported lost", lost, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		third, err := db.ClaimDeliveries(ctx, 10, time.Minute)
+		if err != nil || len(third) != 1 || third[0].Attempts != 3 {
+			t.Fatalf("the stale worker extended the new claim: %v, %v", third, err)
+		}
+		// Finished deliveries are no longer held.
+		if stale, err := db.FinishDone(ctx, []int64{id}, []int{3}); err != nil || len(stale) != 0 {
+			t.Fatal(stale, err)
+		}
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{3}, time.Hour); err != nil || len(lost) != 1 {
+			t.Fatalf("extend a finished delivery = %v, %v", lost, err)
+		}
+	})
+}
+
 func TestFinishDoneFencesEachDelivery(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
