@@ -224,7 +224,7 @@ func TestSlowBatchKeepsItsClaim(t *testing.T) {
 func TestKilledWorkersClaimsReturnWithinALease(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
 		shop := mustShop(t, db)
-		const lease = time.Second
+		const lease = 2 * time.Second
 		var ids []int64
 		for range 40 {
 			ids = append(ids, enqueue(t, db, shop, "ok"))
@@ -242,8 +242,10 @@ func TestKilledWorkersClaimsReturnWithinALease(t *testing.T) {
 			counts, err := db.DeliveryCounts(context.Background(), shop.ID)
 			return err == nil && counts[ritorno.DeliveryDone] == int64(len(ids))
 		})
-		if took := time.Since(claimedAt); took < lease || took > 2*lease {
-			t.Fatalf("drained %v after the crash, want between one and two leases (%v)", took, lease)
+		// The upper bound leaves room for a loaded test machine; the old 2-minute lease
+		// is far beyond it either way.
+		if took := time.Since(claimedAt); took < lease || took > lease+5*time.Second {
+			t.Fatalf("drained %v after the crash, want about one lease (%v)", took, lease)
 		}
 	})
 }
