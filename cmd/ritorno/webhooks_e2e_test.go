@@ -595,3 +595,51 @@ func TestOversizedWebhookIDAmongConcurrentDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestCrashDrainTime measures how long a server takes to drain a backlog that a crashed
+// server had claimed: deliveries are acknowledged, claimed as the crashed worker would
+// (with the default lease), and a new server is started. It takes about one lease per
+// database, so it runs only when RITORNO_MEASURE_CRASH_DRAIN=1; it prints the figure.
+func TestCrashDrainTime(t *testing.T) {
+	if os.Getenv("RITORNO_MEASURE_CRASH_DRAIN") != "1" {
+		t.Skip("set RITORNO_MEASURE_CRASH_DRAIN=1 to measure")
+	}
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		env := envFor(t, dsn)
+		first := boot(t, env, serveHooks{noWorkers: true})
+		shop := mustCreateShop(t, first.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "drain.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		const n = 2000
+		for i := range n {
+			body := fixtureBody(t, "shopify-order-rest-resource.json", "order", func(o map[string]any) { o["id"] = 900000 + i })
+			if code := first.shopify(shop.Domain, "orders/create", body); code != 200 {
+				t.Fatalf("answered %d", code)
+			}
+		}
+		// The crashed worker's claims, with the lease a runner takes by default.
+		lease := 20 * time.Second
+		claimed := 0
+		for claimed < n {
+			c, err := first.db.ClaimDeliveries(context.Background(), 256, lease)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claimed += len(c)
+		}
+		crashed := time.Now()
+		first.stop()
+		second := boot(t, env, serveHooks{})
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			counts, err := second.db.DeliveryCounts(context.Background(), shop.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[ritorno.DeliveryDone] == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not drained after 5 minutes: %v", counts)
+			}
+		}
+		t.Logf("%d claimed deliveries drained %.1f s after the crash (lease %v)", n, time.Since(crashed).Seconds(), lease)
+	})
+}
