@@ -535,11 +535,11 @@ func TestOneClaimedBatchWithMixedOutcomes(t *testing.T) {
 	})
 }
 
-// TestOversizedWebhookIDAmongConcurrentDeliveries: the reproduction of issue 13's defect 4.
-// Thirty signed deliveries at once, one with an 8,000-character random webhook id: that
-// one is refused with 400 and stored nowhere; the 29 others are acknowledged and stored,
-// and nothing answers 503.
-func TestOversizedWebhookIDAmongConcurrentDeliveries(t *testing.T) {
+// TestOversizedHeaderAmongConcurrentDeliveries: the reproduction of issue 13's defect 4.
+// Thirty signed deliveries at once, one with an 8,000-character random webhook id (or
+// shop domain): that one is refused with 400 and stored nowhere; the 29 others are
+// acknowledged and stored, and nothing answers 503.
+func TestOversizedHeaderAmongConcurrentDeliveries(t *testing.T) {
 	storetest.DSNs(t, func(t *testing.T, dsn string) {
 		s := boot(t, envFor(t, dsn), serveHooks{noWorkers: true})
 		shop := mustCreateShop(t, s.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "huge.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
@@ -550,48 +550,50 @@ func TestOversizedWebhookIDAmongConcurrentDeliveries(t *testing.T) {
 		for i := range huge {
 			huge[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rnd.IntN(62)]
 		}
-		codes := make([]int, 30)
-		errs := make([]error, 30)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range codes {
-			id := fmt.Sprintf("huge-%d", i)
-			if i == 11 {
-				id = string(huge)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/webhooks/shopify", bytes.NewReader(body))
-				req.Header.Set("X-Shopify-Topic", "orders/create")
-				req.Header.Set("X-Shopify-Shop-Domain", shop.Domain)
-				req.Header.Set("X-Shopify-Hmac-Sha256", sig)
-				req.Header.Set("X-Shopify-Webhook-Id", id)
-				<-start
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					errs[i] = err
-					return
+		for round, header := range []string{"X-Shopify-Webhook-Id", "X-Shopify-Shop-Domain"} {
+			codes := make([]int, 30)
+			errs := make([]error, 30)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range codes {
+				headers := map[string]string{"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": shop.Domain,
+					"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": fmt.Sprintf("huge-%d-%d", round, i)}
+				if i == 11 {
+					headers[header] = string(huge)
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				codes[i] = resp.StatusCode
-			}()
-		}
-		close(start)
-		wg.Wait()
-		for i, code := range codes {
-			want := 200
-			if i == 11 {
-				want = 400
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/webhooks/shopify", bytes.NewReader(body))
+					for k, v := range headers {
+						req.Header.Set(k, v)
+					}
+					<-start
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					codes[i] = resp.StatusCode
+				}()
 			}
-			if errs[i] != nil || code != want {
-				t.Errorf("delivery %d answered %d (%v), want %d", i, code, errs[i], want)
+			close(start)
+			wg.Wait()
+			for i, code := range codes {
+				want := 200
+				if i == 11 {
+					want = 400
+				}
+				if errs[i] != nil || code != want {
+					t.Errorf("%s: delivery %d answered %d (%v), want %d", header, i, code, errs[i], want)
+				}
 			}
-		}
-		counts, err := s.db.DeliveryCounts(context.Background(), shop.ID)
-		if err != nil || counts[ritorno.DeliveryPending] != 29 {
-			t.Fatalf("stored %v (%v), want the 29 valid deliveries pending", counts, err)
+			counts, err := s.db.DeliveryCounts(context.Background(), 0)
+			if want := int64(29 * (round + 1)); err != nil || counts[ritorno.DeliveryPending] != want || len(counts) != 1 {
+				t.Fatalf("%s: stored %v (%v), want only the %d valid deliveries, pending", header, counts, err, want)
+			}
 		}
 	})
 }
