@@ -2,13 +2,16 @@
 // batches, a pool of workers applies them, and each outcome is recorded — done, retried
 // later with exponential backoff, failed for good (input that can never apply), or
 // dead-lettered after the attempt limit. A stop lets claimed work finish; a crash leaves it
-// claimed until its lease runs out, when it is claimed again.
+// claimed until its lease runs out, when it is claimed again. A live runner renews the
+// leases of everything it holds, so the lease can be short: it bounds how long a crashed
+// worker's deliveries wait, not how long a batch may take.
 package jobs
 
 import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +27,9 @@ type Queue interface {
 	// FinishDone records many successes at once (ids[i] at attempts[i]) and returns the
 	// ids whose claim had moved on.
 	FinishDone(ctx context.Context, ids []int64, attempts []int) (stale []int64, err error)
+	// ExtendClaims renews the leases of claims still held (ids[i] at attempts[i]) and
+	// returns the ids whose claim had moved on.
+	ExtendClaims(ctx context.Context, ids []int64, attempts []int, lease time.Duration) (lost []int64, err error)
 }
 
 // Processor applies one delivery. An EINVALID error means retrying cannot help.
@@ -43,7 +49,8 @@ type Config struct {
 	Workers      int           // concurrent processors [2]
 	Batch        int           // deliveries claimed at once [256]
 	ApplyBatch   int           // deliveries a worker applies together, with a BatchProcessor [128]
-	Lease        time.Duration // how long a claim holds before another worker may take it [2m]
+	Lease        time.Duration // how long a claim holds without renewal before another worker may take it [20s]
+	ApplyTimeout time.Duration // longest a chunk may be applied; its claims are renewed until then [2m]
 	MaxAttempts  int           // attempts before a delivery is dead [10]
 	BaseBackoff  time.Duration // wait after the first failure, doubling each time [2s]
 	MaxBackoff   time.Duration // longest wait between attempts [1h]
@@ -65,7 +72,10 @@ func (c Config) withDefaults() Config {
 	def(&c.Batch, 256)
 	def(&c.ApplyBatch, 128)
 	def(&c.MaxAttempts, 10)
-	defD(&c.Lease, 2*time.Minute)
+	// Renewed every third of a lease, so two missed renewals in a row (a slow database)
+	// still keep it; after a crash, the backlog waits at most one lease.
+	defD(&c.Lease, 20*time.Second)
+	defD(&c.ApplyTimeout, 2*time.Minute)
 	defD(&c.BaseBackoff, 2*time.Second)
 	defD(&c.MaxBackoff, time.Hour)
 	defD(&c.PollInterval, time.Second)
@@ -80,6 +90,7 @@ type Runner struct {
 	log       *slog.Logger
 	wake      chan struct{}
 	now       func() time.Time
+	held      heldClaims
 
 	outcomes *prometheus.CounterVec
 	latency  prometheus.Histogram
@@ -118,6 +129,8 @@ func (r *Runner) Run(ctx context.Context) {
 	done := make(chan ritorno.Delivery, r.cfg.Batch)
 	finished := make(chan struct{})
 	go func() { r.finishDone(done); close(finished) }()
+	stopRenewing, renewed := make(chan struct{}), make(chan struct{})
+	go func() { r.renewLeases(stopRenewing); close(renewed) }()
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Add(1)
@@ -133,6 +146,8 @@ func (r *Runner) Run(ctx context.Context) {
 		wg.Wait()
 		close(done)
 		<-finished
+		close(stopRenewing) // everything claimed is recorded: nothing is held
+		<-renewed
 	}()
 
 	poll := time.NewTicker(r.cfg.PollInterval)
@@ -142,6 +157,7 @@ func (r *Runner) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("claim deliveries", "err", err)
 		}
+		r.held.add(batch)
 		// Hand every claimed delivery to a worker, even while stopping: it is claimed.
 		// Chunks in claim order keep a shop's deliveries mostly in the order received.
 		for rest := batch; len(rest) > 0; {
@@ -181,9 +197,10 @@ func (r *Runner) finishDone(done <-chan ritorno.Delivery) {
 				break collect
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ApplyTimeout)
 		stale, err := r.queue.FinishDone(ctx, ids, attempts)
 		cancel()
+		r.held.remove(ids, attempts)
 		switch {
 		case err != nil:
 			// The leases run out and the deliveries are applied again (idempotently).
@@ -197,9 +214,11 @@ func (r *Runner) finishDone(done <-chan ritorno.Delivery) {
 // handleChunk applies claimed deliveries, together when the processor can, and records
 // each outcome; successes go to done.
 func (r *Runner) handleChunk(ds []ritorno.Delivery, done chan<- ritorno.Delivery) {
-	// Detached from the run context on purpose (see Run); bounded by the lease.
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease)
+	// Detached from the run context on purpose (see Run); bounded by ApplyTimeout, after
+	// which the claims are no longer renewed either.
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ApplyTimeout)
 	defer cancel()
+	r.held.start(ds, r.now().Add(r.cfg.ApplyTimeout))
 	var errs []error
 	if bp, ok := r.processor.(BatchProcessor); ok {
 		errs = bp.ProcessBatch(ctx, ds)
@@ -237,6 +256,7 @@ func (r *Runner) record(ctx context.Context, d ritorno.Delivery, err error, done
 		return
 	}
 	stale, ferr := r.queue.FinishDelivery(ctx, d.ID, d.Attempts, status, msg, next)
+	r.held.remove([]int64{d.ID}, []int{d.Attempts})
 	switch {
 	case ferr != nil:
 		// The lease runs out and the delivery is claimed again: nothing is lost.
@@ -256,4 +276,99 @@ func (r *Runner) Backoff(n int) time.Duration {
 	d = min(d, r.cfg.MaxBackoff)
 	jitter := 0.8 + 0.4*rand.Float64()
 	return time.Duration(float64(d) * jitter)
+}
+
+// heldClaims are the deliveries this runner has claimed and not yet recorded: waiting for
+// a worker, being applied, or waiting for their outcome to be written. Their leases are
+// renewed until then.
+type heldClaims struct {
+	mu     sync.Mutex
+	claims map[int64]heldClaim
+}
+
+type heldClaim struct {
+	attempt int
+	until   time.Time // renewal stops after this (zero: not started yet)
+}
+
+func (h *heldClaims) add(ds []ritorno.Delivery) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.claims == nil {
+		h.claims = map[int64]heldClaim{}
+	}
+	for _, d := range ds {
+		h.claims[d.ID] = heldClaim{attempt: d.Attempts}
+	}
+}
+
+// start marks deliveries as being applied until until: a processor stuck past it loses its
+// claims when their lease runs out, and the attempt number fences its late outcome.
+func (h *heldClaims) start(ds []ritorno.Delivery, until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range ds {
+		if c, ok := h.claims[d.ID]; ok {
+			c.until = until
+			h.claims[d.ID] = c
+		}
+	}
+}
+
+// remove forgets claims ids[i] at attempts[i]: recorded, or lost. A later claim of the
+// same delivery (a retry claimed meanwhile) has another attempt number and stays held.
+func (h *heldClaims) remove(ids []int64, attempts []int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, id := range ids {
+		if c, ok := h.claims[id]; ok && c.attempt == attempts[i] {
+			delete(h.claims, id)
+		}
+	}
+}
+
+// renewable lists the claims to renew now, in one statement's worth.
+func (h *heldClaims) renewable(now time.Time) (ids []int64, attempts []int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, c := range h.claims {
+		if c.until.IsZero() || now.Before(c.until) {
+			ids, attempts = append(ids, id), append(attempts, c.attempt)
+		}
+	}
+	return ids, attempts
+}
+
+// renewLeases extends the leases of the held claims every third of a lease until stop.
+func (r *Runner) renewLeases(stop <-chan struct{}) {
+	tick := time.NewTicker(r.cfg.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		ids, attempts := r.held.renewable(r.now())
+		for len(ids) > 0 {
+			n := min(len(ids), r.cfg.Batch)
+			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Lease/3)
+			lost, err := r.queue.ExtendClaims(ctx, ids[:n], attempts[:n], r.cfg.Lease)
+			cancel()
+			switch {
+			case err != nil:
+				// The next tick tries again, well before the lease runs out.
+				r.log.Error("renew delivery leases", "deliveries", n, "err", err)
+			case len(lost) > 0:
+				// Finished meanwhile (removed just after), or claimed again by another
+				// worker: either way not ours to renew; the attempt fences our outcome.
+				lostAttempts := make([]int, 0, len(lost))
+				for _, id := range lost {
+					lostAttempts = append(lostAttempts, attempts[slices.Index(ids, id)])
+				}
+				r.held.remove(lost, lostAttempts)
+			}
+			ids, attempts = ids[n:], attempts[n:]
+		}
+	}
 }

@@ -188,3 +188,64 @@ func TestCrashBetweenAckAndProcessing(t *testing.T) {
 		}
 	})
 }
+
+// TestSlowBatchKeepsItsClaim: a delivery applied for several lease lengths is renewed by
+// its runner and never claimed by a second runner meanwhile.
+func TestSlowBatchKeepsItsClaim(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		shop := mustShop(t, db)
+		p := &scripted{release: make(chan struct{}), started: make(chan int64, 2)}
+		cfg := jobs.Config{Lease: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond}
+		id := enqueue(t, db, shop, "slow")
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		defer func() { cancel(); wg.Wait() }()
+		wg.Add(1)
+		go func() { defer wg.Done(); newRunner(db, p, cfg).Run(ctx) }()
+		<-p.started
+		wg.Add(1)
+		go func() { defer wg.Done(); newRunner(db, p, cfg).Run(ctx) }()
+		select {
+		case <-p.started:
+			close(p.release) // let both runners stop
+			t.Fatal("a second runner claimed a delivery that is still being applied")
+		case <-time.After(5 * cfg.Lease):
+		}
+		close(p.release)
+		waitFor(t, "the slow delivery to finish", func() bool { return status(t, db, id).Status == ritorno.DeliveryDone })
+		if d := status(t, db, id); d.Attempts != 1 {
+			t.Fatalf("attempts = %d, want 1", d.Attempts)
+		}
+	})
+}
+
+// TestKilledWorkersClaimsReturnWithinALease: deliveries claimed by a worker that died are
+// applied by another runner about one lease after the claim, not before.
+func TestKilledWorkersClaimsReturnWithinALease(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		shop := mustShop(t, db)
+		const lease = 2 * time.Second
+		var ids []int64
+		for range 40 {
+			ids = append(ids, enqueue(t, db, shop, "ok"))
+		}
+		claimedAt := time.Now()
+		if c, err := db.ClaimDeliveries(context.Background(), 100, lease); err != nil || len(c) != len(ids) {
+			t.Fatalf("killed worker's claim = %d, %v", len(c), err)
+		}
+		r := newRunner(db, &scripted{}, jobs.Config{Lease: lease, PollInterval: 10 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { r.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		waitFor(t, "the killed worker's deliveries", func() bool {
+			counts, err := db.DeliveryCounts(context.Background(), shop.ID)
+			return err == nil && counts[ritorno.DeliveryDone] == int64(len(ids))
+		})
+		// The upper bound leaves room for a loaded test machine; the old 2-minute lease
+		// is far beyond it either way.
+		if took := time.Since(claimedAt); took < lease || took > lease+5*time.Second {
+			t.Fatalf("drained %v after the crash, want about one lease (%v)", took, lease)
+		}
+	})
+}

@@ -3,16 +3,51 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/ritorno/ritorno"
 )
 
 // RecordDeliveries commits several deliveries in one statement (group commit for the
 // webhook receiver). It reports, per delivery, whether it was a duplicate of a stored
-// Shopify webhook id (or of an earlier one in the same batch). Either all are committed or
-// none is.
-func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error) {
+// Shopify webhook id (or of an earlier one in the same batch), and its own error: when the
+// statement fails, each delivery is recorded alone, so that one row the database refuses
+// fails only itself and its neighbours are still committed.
+func (db *DB) RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, errs []error) {
+	errs = make([]error, len(ds))
+	duplicate, err := db.insertDeliveries(ctx, ds)
+	if err == nil {
+		return duplicate, errs
+	}
+	duplicate = make([]bool, len(ds))
+	if len(ds) == 1 || ctx.Err() != nil || errors.Is(err, errBoundDB) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return duplicate, errs
+	}
+	// The failed statement stored nothing (a statement is atomic), so recording each alone
+	// cannot store one twice. If the database is down, each fails quickly or at ctx's
+	// deadline, which bounds the fallback.
+	for i := range ds {
+		if err := ctx.Err(); err != nil {
+			errs[i] = translate(err, "delivery")
+			continue
+		}
+		dup, err := db.insertDeliveries(ctx, ds[i:i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		duplicate[i] = dup[0]
+	}
+	return duplicate, errs
+}
+
+// insertDeliveries is RecordDeliveries' one statement: all are committed or none is.
+func (db *DB) insertDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
@@ -130,4 +165,50 @@ func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stal
 		}
 	}
 	return stale, nil
+}
+
+// ExtendClaims renews the lease of deliveries a worker still holds — ids[i] at attempt
+// attempts[i] — to lease from now, and returns the ids whose claim had moved on (finished,
+// or claimed again by another worker after the lease ran out). The attempt number fences
+// it like FinishDone: a worker that lost its claim cannot extend the next one's.
+func (db *DB) ExtendClaims(ctx context.Context, ids []int64, attempts []int, lease time.Duration) (lost []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if db.sql == nil {
+		return nil, errBoundDB
+	}
+	var q strings.Builder
+	args := []any{db.now().Add(lease), string(ritorno.DeliveryProcessing)}
+	q.WriteString(`UPDATE webhook_deliveries SET locked_until = ? WHERE status = ? AND (id, attempts) IN (`)
+	for i := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, ids[i], attempts[i])
+	}
+	q.WriteString(") RETURNING id")
+	rows, err := db.sql.QueryContext(ctx, db.dialect.Rebind(q.String()), args...)
+	if err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	defer rows.Close()
+	held := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "deliveries")
+		}
+		held[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "deliveries")
+	}
+	for _, id := range ids {
+		if !held[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
 }

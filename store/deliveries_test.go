@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/migrations"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/store/storetest"
 )
@@ -233,8 +236,8 @@ func TestRecordDeliveriesInOneBatch(t *testing.T) {
 			delivery("a.myshopify.com", "wh-new", ritorno.DeliveryParked),    // twice in the batch
 			woo, woo,
 		}
-		dups, err := db.RecordDeliveries(ctx, batch)
-		if err != nil {
+		dups, errs := db.RecordDeliveries(ctx, batch)
+		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
 		if want := []bool{false, true, true, false, false}; !slices.Equal(dups, want) {
@@ -243,6 +246,130 @@ func TestRecordDeliveriesInOneBatch(t *testing.T) {
 		counts, _ := db.DeliveryCounts(ctx, 0)
 		if counts[ritorno.DeliveryParked] != 4 {
 			t.Fatalf("stored %v, want 4 parked (1 before, 1 new, 2 WooCommerce)", counts)
+		}
+	})
+}
+
+// TestOneUnstorableDeliveryFailsAlone: a batch in which the database refuses one row
+// (a trigger on both databases; on PostgreSQL also the 8,000-character webhook id of the
+// reproduction, over the btree's row limit) commits the others and fails only that one,
+// with duplicates still detected.
+func TestOneUnstorableDeliveryFailsAlone(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		refuse := []string{
+			`CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_deliveries
+				WHEN NEW.topic = 'poison' BEGIN SELECT RAISE(ABORT, 'poison refused'); END`,
+		}
+		if db.Dialect() == migrations.Postgres {
+			refuse = []string{
+				`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.topic = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$`,
+				`CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION refuse_poison()`,
+			}
+		}
+		for _, q := range refuse {
+			rows, err := store.RawQuery(db, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() { // SQLite runs the statement on the first step
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := db.RecordDelivery(ctx, delivery("a.myshopify.com", "wh-stored", ritorno.DeliveryParked)); err != nil {
+			t.Fatal(err)
+		}
+		poison := delivery("a.myshopify.com", "wh-poison", ritorno.DeliveryParked)
+		poison.Topic = "poison"
+		batch := []ritorno.Delivery{
+			delivery("a.myshopify.com", "wh-1", ritorno.DeliveryParked),
+			poison,
+			delivery("a.myshopify.com", "wh-stored", ritorno.DeliveryParked), // stored before
+			delivery("a.myshopify.com", "wh-1", ritorno.DeliveryParked),      // twice in the batch
+			delivery("a.myshopify.com", "wh-2", ritorno.DeliveryParked),
+		}
+		wantFail := []bool{false, true, false, false, false}
+		if db.Dialect() == migrations.Postgres {
+			// Random, as in the reproduction: PostgreSQL compresses a repetitive key below the limit.
+			rnd := rand.New(rand.NewPCG(1, 2))
+			huge := make([]byte, 8000)
+			for i := range huge {
+				huge[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd.IntN(36)]
+			}
+			batch = append(batch, delivery("a.myshopify.com", string(huge), ritorno.DeliveryParked), delivery("a.myshopify.com", "wh-3", ritorno.DeliveryParked))
+			wantFail = append(wantFail, true, false)
+		}
+		dups, errs := db.RecordDeliveries(ctx, batch)
+		for i := range batch {
+			if (errs[i] != nil) != wantFail[i] {
+				t.Errorf("delivery %d: error %v, want failure %v", i, errs[i], wantFail[i])
+			}
+		}
+		if want := []bool{false, false, true, true, false}; !slices.Equal(dups[:5], want) {
+			t.Errorf("duplicates = %v, want %v", dups[:5], want)
+		}
+		counts, _ := db.DeliveryCounts(ctx, 0)
+		stored := int64(3) // wh-stored, wh-1, wh-2
+		if db.Dialect() == migrations.Postgres {
+			stored++ // wh-3
+		}
+		if counts[ritorno.DeliveryParked] != stored {
+			t.Fatalf("stored %v, want %d parked: the neighbours of the refused row", counts, stored)
+		}
+	})
+}
+
+// TestExtendClaimsRenewsOnlyTheOwnClaim: a heartbeat keeps a claim from expiring, and a
+// worker whose claim was taken over cannot extend the new holder's lease.
+func TestExtendClaimsRenewsOnlyTheOwnClaim(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "lease.myshopify.com")
+		d := delivery(shop.Domain, "wh-1", ritorno.DeliveryPending)
+		d.ShopID = shop.ID
+		if _, _, err := db.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.ClaimDeliveries(ctx, 10, 200*time.Millisecond)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim = %v, %v", claimed, err)
+		}
+		id := claimed[0].ID
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, time.Hour); err != nil || len(lost) != 0 {
+			t.Fatalf("extend own claim = %v, %v", lost, err)
+		}
+		time.Sleep(300 * time.Millisecond) // past the first lease
+		if again, err := db.ClaimDeliveries(ctx, 10, time.Minute); err != nil || len(again) != 0 {
+			t.Fatalf("an extended claim was claimed again: %v, %v", again, err)
+		}
+
+		// Another worker takes over after the lease runs out (a worker is presumed dead).
+		if _, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		second, err := db.ClaimDeliveries(ctx, 10, 200*time.Millisecond)
+		if err != nil || len(second) != 1 || second[0].Attempts != 2 {
+			t.Fatalf("takeover = %v, %v", second, err)
+		}
+		// The first worker wakes up: its claim is lost and the takeover's lease unchanged.
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{1}, time.Hour); err != nil || !slices.Equal(lost, []int64{id}) {
+			t.Fatalf("stale extend = %v, %v; want the claim reported lost", lost, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		third, err := db.ClaimDeliveries(ctx, 10, time.Minute)
+		if err != nil || len(third) != 1 || third[0].Attempts != 3 {
+			t.Fatalf("the stale worker extended the new claim: %v, %v", third, err)
+		}
+		// Finished deliveries are no longer held.
+		if stale, err := db.FinishDone(ctx, []int64{id}, []int{3}); err != nil || len(stale) != 0 {
+			t.Fatal(stale, err)
+		}
+		if lost, err := db.ExtendClaims(ctx, []int64{id}, []int{3}, time.Hour); err != nil || len(lost) != 1 {
+			t.Fatalf("extend a finished delivery = %v, %v", lost, err)
 		}
 	})
 }

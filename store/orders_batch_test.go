@@ -153,7 +153,7 @@ func TestInTransactionIsolatesFailingWrites(t *testing.T) {
 			if _, err := tx.UpsertOrder(ctx, shop.ID, sampleOrder(2, 42)); err != nil {
 				t.Fatalf("a write after a failed one: %v", err)
 			}
-			if _, err := tx.RecordDeliveries(ctx, []ritorno.Delivery{{Platform: ritorno.Shopify, ShopDomain: "x", Topic: "t"}}); err == nil {
+			if _, errs := tx.RecordDeliveries(ctx, []ritorno.Delivery{{Platform: ritorno.Shopify, ShopDomain: "x", Topic: "t"}}); errs[0] == nil {
 				t.Fatal("a raw inbox statement ran inside the transaction")
 			}
 			return nil

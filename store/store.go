@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +42,12 @@ type DB struct {
 // embedded database file (created with its folder if missing). It checks that the
 // database answers, but applies no migration (see Migrate).
 func Open(ctx context.Context, dsn string, cipher *secrets.Cipher) (*DB, error) {
+	db, err := open(ctx, dsn, cipher)
+	// Drivers may quote the address in their errors: its password must not reach a log.
+	return db, redactError(err, dsn)
+}
+
+func open(ctx context.Context, dsn string, cipher *secrets.Cipher) (*DB, error) {
 	if cipher == nil {
 		return nil, errors.New("store: a cipher is required to keep credentials")
 	}
@@ -115,13 +122,16 @@ func dialectorFor(dsn string) (gorm.Dialector, migrations.Dialect, error) {
 // oneLine folds a multi-line driver message into one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// schemeOf returns what precedes "://" or ":" so that an error never echoes a password.
+// schemeOf returns the scheme before ":" so that an error never echoes a password (a
+// key/value DSN has none: "host=h password=p:q" must not show "host=h password=p").
 func schemeOf(dsn string) string {
-	if i := strings.Index(dsn, ":"); i >= 0 {
-		return dsn[:i] + ":…"
+	if m := urlScheme.FindString(dsn); m != "" {
+		return m + "…"
 	}
 	return "…"
 }
+
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
 // redactURLError drops the URL (which may hold a password) from a parse error.
 func redactURLError(err error) error {

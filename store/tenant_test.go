@@ -396,6 +396,7 @@ var notShopScoped = map[string]string{
 	"ClaimDeliveries":  "inbox: workers drain one queue",
 	"FinishDelivery":   "inbox: by delivery id, worker only",
 	"FinishDone":       "inbox: by delivery ids, worker only",
+	"ExtendClaims":     "inbox: by delivery ids, worker only (heartbeat of its own claims)",
 	"ListDeliveries":   "inbox: operator listing (filterable by shop)",
 	"ReplayDeliveries": "inbox: operator command",
 	"DeliveryCounts":   "inbox: operator totals",

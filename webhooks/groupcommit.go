@@ -78,14 +78,11 @@ func (g *groupCommit) commitLoop() {
 			}
 			// Not tied to one request's context: the batch belongs to all of them.
 			ctx, cancel := context.WithTimeout(context.Background(), commitDeadline)
-			dups, err := g.inbox.RecordDeliveries(ctx, ds)
+			// Each delivery has its own outcome: one the database refuses fails alone.
+			dups, errs := g.inbox.RecordDeliveries(ctx, ds)
 			cancel()
 			for i, r := range batch {
-				res := recordResult{err: err}
-				if err == nil {
-					res.duplicate = dups[i]
-				}
-				r.result <- res
+				r.result <- recordResult{duplicate: dups[i], err: errs[i]}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,9 +21,11 @@ import (
 	"github.com/ritorno/ritorno/web"
 )
 
-// Inbox is where deliveries are committed before they are acknowledged.
+// Inbox is where deliveries are committed before they are acknowledged. RecordDeliveries
+// returns, for each delivery, whether it duplicates a stored one and its own error (nil
+// when committed): one delivery that cannot be stored must not fail the others.
 type Inbox interface {
-	RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, err error)
+	RecordDeliveries(ctx context.Context, ds []ritorno.Delivery) (duplicate []bool, errs []error)
 }
 
 // Shops resolves which shop a delivery belongs to, and a WooCommerce shop's secret.
@@ -78,6 +81,7 @@ const (
 	resultPing         = "ping"
 	resultUnauthorized = "unauthorized"
 	resultTooLarge     = "too_large"
+	resultBadHeader    = "bad_header"
 	resultError        = "error"
 )
 
@@ -167,6 +171,9 @@ func (r *Receiver) shopify(c *gin.Context) {
 		TriggeredAt: parseTime(shopifyHeader(h, "Triggered-At")),
 		Body:        body,
 	}
+	if !r.boundHeaders(c, &d) {
+		return
+	}
 	if d.ShopDomain == "" || ritorno.ValidateShopifyDomain(d.ShopDomain) != nil {
 		// Signed by our secret, so genuine, but unusable: keep it, say why, do not retry.
 		d.Status, d.LastError = ritorno.DeliveryFailed, "missing or invalid shop domain header"
@@ -221,7 +228,50 @@ func (r *Receiver) woocommerce(c *gin.Context) {
 		EventID: h.Get("X-WC-Webhook-Delivery-ID"),
 		Body:    body,
 	}
+	if !r.boundHeaders(c, &d) {
+		return
+	}
 	r.record(c, d, func(context.Context) (ritorno.Shop, error) { return shop, nil })
+}
+
+// Bounds of the header values a delivery keeps. Shopify's webhook ids are UUIDs (36
+// characters) and its topics are two short words ("inventory_levels/update" is 23); a
+// domain name is at most 253 characters (RFC 1035). The bounds leave ample room for other
+// spellings while keeping the inbox's unique key (platform, shop domain, webhook id) far
+// below PostgreSQL's btree row limit (2,704 bytes).
+const (
+	maxShopDomain = 253
+	maxTopic      = 128
+	maxWebhookID  = 255
+	maxReference  = 255 // event id, API version: kept for reference only
+)
+
+// boundHeaders refuses, with 400, a delivery whose identifying header (shop domain, topic,
+// webhook id) is over its bound or not UTF-8: it could not be stored, and a retry would
+// not change it; nothing is kept. A reference-only header that is over its bound is
+// dropped instead, since the delivery is usable without it.
+func (r *Receiver) boundHeaders(c *gin.Context, d *ritorno.Delivery) bool {
+	for _, h := range []struct {
+		name  string
+		value string
+		max   int
+	}{
+		{"shop domain", d.ShopDomain, maxShopDomain},
+		{"topic", d.Topic, maxTopic},
+		{"webhook id", d.WebhookID, maxWebhookID},
+	} {
+		if len(h.value) > h.max || !utf8.ValidString(h.value) {
+			r.count(d.Platform, "", resultBadHeader)
+			web.Error(c, ritorno.Errorf(ritorno.EINVALID, "the %s header is longer than %d bytes or not UTF-8", h.name, h.max))
+			return false
+		}
+	}
+	for _, v := range []*string{&d.EventID, &d.APIVersion} {
+		if len(*v) > maxReference || !utf8.ValidString(*v) {
+			*v = ""
+		}
+	}
+	return true
 }
 
 // record classifies a verified delivery, commits it, and only then acknowledges it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,16 +26,26 @@ type recorder struct {
 	mu    sync.Mutex
 	saved []ritorno.Delivery
 	fail  bool
+	// poison is a webhook id the inbox refuses, as a database refuses one row of a batch.
+	poison string
 }
 
-func (r *recorder) RecordDeliveries(_ context.Context, ds []ritorno.Delivery) ([]bool, error) {
+func (r *recorder) RecordDeliveries(_ context.Context, ds []ritorno.Delivery) ([]bool, []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.fail {
-		return nil, errors.New("database down")
+	errs := make([]error, len(ds))
+	for i, d := range ds {
+		if r.fail {
+			errs[i] = errors.New("database down")
+			continue
+		}
+		if r.poison != "" && d.WebhookID == r.poison {
+			errs[i] = errors.New("row refused")
+			continue
+		}
+		r.saved = append(r.saved, d)
 	}
-	r.saved = append(r.saved, ds...)
-	return make([]bool, len(ds)), nil
+	return make([]bool, len(ds)), errs
 }
 
 type shops struct{}
@@ -162,5 +173,93 @@ func TestWooCommerceReceipt(t *testing.T) {
 	}
 	if len(inbox.saved) != 2 || inbox.saved[0].ShopID != 8 || inbox.saved[0].Status != ritorno.DeliveryPending || inbox.saved[1].Status != ritorno.DeliveryFailed {
 		t.Fatalf("stored %+v", inbox.saved)
+	}
+}
+
+// concurrentDeliveries sends 30 signed deliveries at once, one of them with the given
+// webhook id, and returns the answers by webhook id.
+func concurrentDeliveries(h http.Handler, odd string) map[string]int {
+	body := `{"id":1}`
+	sig := shopify.SignWebhook([]byte(body), "secret")
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 30 {
+		id := "w" + strconv.Itoa(i)
+		if i == 17 {
+			id = odd
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			code := send(h, "/webhooks/shopify", body, map[string]string{"X-Shopify-Topic": "orders/create",
+				"X-Shopify-Shop-Domain": "known.myshopify.com", "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": id})
+			mu.Lock()
+			codes[id] = code
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return codes
+}
+
+// TestOversizedHeaderIsRefusedAlone: an 8,000-character webhook id among 30 concurrent
+// deliveries is answered 400 and kept nowhere; its neighbours are acknowledged.
+func TestOversizedHeaderIsRefusedAlone(t *testing.T) {
+	inbox := &recorder{}
+	h := newReceiver(t, inbox)
+	huge := strings.Repeat("x", 8000)
+	codes := concurrentDeliveries(h, huge)
+	for id, code := range codes {
+		if want := map[bool]int{true: 400, false: 200}[id == huge]; code != want {
+			t.Errorf("webhook id of %d characters answered %d, want %d", len(id), code, want)
+		}
+	}
+	if len(inbox.saved) != 29 {
+		t.Fatalf("stored %d deliveries, want the 29 valid ones", len(inbox.saved))
+	}
+
+	body := `{"id":1}`
+	sig := shopify.SignWebhook([]byte(body), "secret")
+	for name, headers := range map[string]map[string]string{
+		"domain": {"X-Shopify-Shop-Domain": strings.Repeat("a", 8000) + ".myshopify.com"},
+		"topic":  {"X-Shopify-Topic": strings.Repeat("orders/", 1000)},
+	} {
+		all := map[string]string{"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "known.myshopify.com",
+			"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": "w-" + name}
+		for k, v := range headers {
+			all[k] = v
+		}
+		if code := send(h, "/webhooks/shopify", body, all); code != 400 {
+			t.Errorf("oversized %s header answered %d, want 400", name, code)
+		}
+	}
+	// Reference-only headers are dropped, not refused.
+	if code := send(h, "/webhooks/shopify", body, map[string]string{"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "known.myshopify.com",
+		"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": "w-ref", "X-Shopify-Event-Id": huge, "X-Shopify-API-Version": huge}); code != 200 {
+		t.Fatalf("oversized event id answered %d, want 200", code)
+	}
+	if last := inbox.saved[len(inbox.saved)-1]; len(inbox.saved) != 30 || last.EventID != "" || last.APIVersion != "" {
+		t.Fatalf("stored %d deliveries, last with event id of %d and API version of %d characters", len(inbox.saved), len(last.EventID), len(last.APIVersion))
+	}
+	woo := `{"id":3}`
+	if code := send(h, "/webhooks/woocommerce/k1", woo, map[string]string{"X-WC-Webhook-Topic": strings.Repeat("order.", 1000),
+		"X-WC-Webhook-Signature": woocommerce.SignWebhook([]byte(woo), "wsecret")}); code != 400 {
+		t.Fatalf("oversized WooCommerce topic answered %d, want 400", code)
+	}
+}
+
+// TestOneRefusedRowFailsOnlyItsRequest: when the inbox refuses one delivery of a group
+// commit, only that request is unanswered (503); its neighbours are acknowledged.
+func TestOneRefusedRowFailsOnlyItsRequest(t *testing.T) {
+	inbox := &recorder{poison: "refused"}
+	h := newReceiver(t, inbox)
+	for id, code := range concurrentDeliveries(h, "refused") {
+		if want := map[bool]int{true: 503, false: 200}[id == "refused"]; code != want {
+			t.Errorf("delivery %s answered %d, want %d", id, code, want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno/secrets"
+	"github.com/ritorno/ritorno/store"
 )
 
 // Config is Ritorno's whole configuration, read once from the environment (rule 10).
@@ -260,14 +261,5 @@ func (c Config) logAttrs() []any {
 	}
 }
 
-// redactDSN hides the password of a database URL.
-func redactDSN(dsn string) string {
-	if strings.HasPrefix(dsn, "sqlite:") {
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return u.Redacted()
-}
+// redactDSN hides every password of a database URL or DSN (store.RedactDSN).
+func redactDSN(dsn string) string { return store.RedactDSN(dsn) }

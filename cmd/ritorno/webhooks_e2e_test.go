@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -531,5 +532,116 @@ func TestOneClaimedBatchWithMixedOutcomes(t *testing.T) {
 		if _, err := s.db.Customer(ctx, shop.ID, 207119551); err != nil {
 			t.Fatalf("customer after a failed delivery in the same batch: %v", err)
 		}
+	})
+}
+
+// TestOversizedHeaderAmongConcurrentDeliveries: the reproduction of issue 13's defect 4.
+// Thirty signed deliveries at once, one with an 8,000-character random webhook id (or
+// shop domain): that one is refused with 400 and stored nowhere; the 29 others are
+// acknowledged and stored, and nothing answers 503.
+func TestOversizedHeaderAmongConcurrentDeliveries(t *testing.T) {
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		s := boot(t, envFor(t, dsn), serveHooks{noWorkers: true})
+		shop := mustCreateShop(t, s.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "huge.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		body := fixtureBody(t, "shopify-order-rest-resource.json", "order", nil)
+		sig := shopify.SignWebhook(body, appSecret)
+		rnd := rand.New(rand.NewPCG(13, 4))
+		huge := make([]byte, 8000)
+		for i := range huge {
+			huge[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rnd.IntN(62)]
+		}
+		for round, header := range []string{"X-Shopify-Webhook-Id", "X-Shopify-Shop-Domain"} {
+			codes := make([]int, 30)
+			errs := make([]error, 30)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range codes {
+				headers := map[string]string{"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": shop.Domain,
+					"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": fmt.Sprintf("huge-%d-%d", round, i)}
+				if i == 11 {
+					headers[header] = string(huge)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/webhooks/shopify", bytes.NewReader(body))
+					for k, v := range headers {
+						req.Header.Set(k, v)
+					}
+					<-start
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					codes[i] = resp.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+			for i, code := range codes {
+				want := 200
+				if i == 11 {
+					want = 400
+				}
+				if errs[i] != nil || code != want {
+					t.Errorf("%s: delivery %d answered %d (%v), want %d", header, i, code, errs[i], want)
+				}
+			}
+			counts, err := s.db.DeliveryCounts(context.Background(), 0)
+			if want := int64(29 * (round + 1)); err != nil || counts[ritorno.DeliveryPending] != want || len(counts) != 1 {
+				t.Fatalf("%s: stored %v (%v), want only the %d valid deliveries, pending", header, counts, err, want)
+			}
+		}
+	})
+}
+
+// TestCrashDrainTime measures how long a server takes to drain a backlog that a crashed
+// server had claimed: deliveries are acknowledged, claimed as the crashed worker would
+// (with the default lease), and a new server is started. It takes about one lease per
+// database, so it runs only when RITORNO_MEASURE_CRASH_DRAIN=1; it prints the figure.
+func TestCrashDrainTime(t *testing.T) {
+	if os.Getenv("RITORNO_MEASURE_CRASH_DRAIN") != "1" {
+		t.Skip("set RITORNO_MEASURE_CRASH_DRAIN=1 to measure")
+	}
+	storetest.DSNs(t, func(t *testing.T, dsn string) {
+		env := envFor(t, dsn)
+		first := boot(t, env, serveHooks{noWorkers: true})
+		shop := mustCreateShop(t, first.db, ritorno.Shop{Platform: ritorno.Shopify, Domain: "drain.myshopify.com", Currency: "USD"}, ritorno.ShopCredentials{})
+		const n = 2000
+		for i := range n {
+			body := fixtureBody(t, "shopify-order-rest-resource.json", "order", func(o map[string]any) { o["id"] = 900000 + i })
+			if code := first.shopify(shop.Domain, "orders/create", body); code != 200 {
+				t.Fatalf("answered %d", code)
+			}
+		}
+		// The crashed worker's claims, with the lease a runner takes by default.
+		lease := 20 * time.Second
+		claimed := 0
+		for claimed < n {
+			c, err := first.db.ClaimDeliveries(context.Background(), 256, lease)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claimed += len(c)
+		}
+		crashed := time.Now()
+		first.stop()
+		second := boot(t, env, serveHooks{})
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			counts, err := second.db.DeliveryCounts(context.Background(), shop.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[ritorno.DeliveryDone] == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not drained after 5 minutes: %v", counts)
+			}
+		}
+		t.Logf("%d claimed deliveries drained %.1f s after the crash (lease %v)", n, time.Since(crashed).Seconds(), lease)
 	})
 }
