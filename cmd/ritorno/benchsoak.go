@@ -55,8 +55,8 @@ type soakReport struct {
 		Seed       uint64   `json:"seed"`
 		Skipped    []string `json:"skipped,omitempty"`
 		WorkDir    string   `json:"work_dir"`
-		LeaseNote  string   `json:"lease_note,omitempty"`
 		Concurrent int      `json:"concurrency"`
+		Rate       int      `json:"rate"`
 	} `json:"settings"`
 	Sent           int64   `json:"sent"`            // HTTP requests made
 	Acknowledged   int64   `json:"acknowledged"`    // answered 200
@@ -159,6 +159,23 @@ type soakRun struct {
 	all                            []*soakDelivery
 	seq                            int64
 	usedTokens                     map[string]bool
+
+	paceMu   sync.Mutex
+	interval time.Duration // between two sends, at the --rate bound
+	nextSend time.Time
+}
+
+// pace waits for the next send slot.
+func (r *soakRun) pace() {
+	r.paceMu.Lock()
+	now := time.Now()
+	slot := r.nextSend
+	if slot.Before(now) {
+		slot = now
+	}
+	r.nextSend = slot.Add(r.interval)
+	r.paceMu.Unlock()
+	time.Sleep(slot.Sub(now))
 }
 
 func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
@@ -170,6 +187,7 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 	pgRestartCmd := fs.String("pg-restart-cmd", "", "shell command that restarts PostgreSQL, run once half-way (e.g. scripts/testdb.sh restart DIR)")
 	drain := fs.Duration("drain-timeout", 5*time.Minute, "how long the last server may take to process what is queued (claims of a killed worker wait for their lease)")
 	concurrency := fs.Int("concurrency", 8, "concurrent senders")
+	rate := fs.Int("rate", 250, "deliveries sent per second at most (a bound on the backlog the last server drains)")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock); the report prints it")
 	workDir := fs.String("work-dir", "", "folder for the server's log and the database dump (default: a new temp folder)")
 	bin := fs.String("binary", "", "the ritorno binary to serve with (default: this one)")
@@ -186,7 +204,7 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 		return usageErrorf("bench soak: %v", err)
 	}
 	if *duration <= 0 || *duration > 30*time.Minute || *shops < 1 || *shops > 50 || *perWave < 2 || *perWave > 100 ||
-		*concurrency < 1 || *concurrency > 64 || *killEvery < 0 || *drain <= 0 || *drain > time.Hour {
+		*concurrency < 1 || *concurrency > 64 || *rate < 1 || *rate > 10000 || *killEvery < 0 || *drain <= 0 || *drain > time.Hour {
 		return usageErrorf("bench soak: duration in (0, 30m], shops in [1, 50], customers in [2, 100], concurrency in [1, 64], drain-timeout in (0, 1h]")
 	}
 	if cfg.DatabaseURL == "" {
@@ -228,7 +246,7 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 
 	var rep soakReport
 	rep.Settings.Duration, rep.Settings.Shops, rep.Settings.KillEvery = duration.String(), *shops, killEvery.String()
-	rep.Settings.PGRestart, rep.Settings.Seed, rep.Settings.WorkDir, rep.Settings.Concurrent = *pgRestartCmd != "", *seed, *workDir, *concurrency
+	rep.Settings.PGRestart, rep.Settings.Seed, rep.Settings.WorkDir, rep.Settings.Concurrent, rep.Settings.Rate = *pgRestartCmd != "", *seed, *workDir, *concurrency, *rate
 	for _, c := range soakCases {
 		if skipped[c] {
 			rep.Settings.Skipped = append(rep.Settings.Skipped, c)
@@ -250,7 +268,7 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 	}
 	run := &soakRun{cfg: cfg, db: db, secret: secret, rng: rand.New(rand.NewPCG(*seed, 13)), skip: skipped,
 		client:     &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}},
-		usedTokens: map[string]bool{}}
+		usedTokens: map[string]bool{}, interval: time.Second / time.Duration(*rate)}
 	var soakShops []*soakShop
 	stamp := time.Now().UnixNano()
 	for i := range *shops {
@@ -520,6 +538,7 @@ func (r *soakRun) send(ctx context.Context, d *soakDelivery, dup bool) {
 		path = "/webhooks/shopify/compliance"
 	}
 	for attempt := 1; attempt <= 200 && time.Now().Before(r.deadline) && ctx.Err() == nil; attempt++ {
+		r.pace()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.url+path, bytes.NewReader(d.body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Shopify-Topic", d.topic)
