@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -58,22 +59,23 @@ type soakReport struct {
 		Concurrent int      `json:"concurrency"`
 		Rate       int      `json:"rate"`
 	} `json:"settings"`
-	Sent           int64   `json:"sent"`            // HTTP requests made
-	Acknowledged   int64   `json:"acknowledged"`    // answered 200
-	Deliveries     int64   `json:"deliveries"`      // distinct webhook ids acknowledged
-	DuplicatesSent int64   `json:"duplicates_sent"` // acknowledged re-sends of an acknowledged webhook id
-	Unacknowledged int64   `json:"unacknowledged"`  // never answered 200 within the retries (not counted as lost)
-	Stored         int64   `json:"stored"`          // acknowledged deliveries found in the inbox exactly once
-	Applied        int64   `json:"applied"`         // of those, at their expected final status (done, ignored, failed)
-	Duplicated     int64   `json:"duplicated"`      // acknowledged deliveries stored more than once
-	Lost           int64   `json:"lost"`            // acknowledged deliveries missing from the inbox
-	NotApplied     int64   `json:"not_applied"`     // stored but not at their expected final status
-	Reclaimed      int64   `json:"reclaimed"`       // claimed more than once (a killed worker's claims); fine
-	Kills          int     `json:"kills"`
-	Restarts       int     `json:"restarts"` // server starts after the first
-	PGRestarts     int     `json:"pg_restarts"`
-	DrainSeconds   float64 `json:"drain_seconds"`
-	Model          struct {
+	Sent            int64   `json:"sent"`            // HTTP requests made
+	Acknowledged    int64   `json:"acknowledged"`    // answered 200
+	Deliveries      int64   `json:"deliveries"`      // distinct webhook ids acknowledged
+	DuplicatesSent  int64   `json:"duplicates_sent"` // acknowledged re-sends of an acknowledged webhook id
+	Unacknowledged  int64   `json:"unacknowledged"`  // never answered 200 within the retries (not counted as lost)
+	Stored          int64   `json:"stored"`          // acknowledged deliveries found in the inbox exactly once
+	Applied         int64   `json:"applied"`         // of those, at their expected final status (done, ignored, failed)
+	Duplicated      int64   `json:"duplicated"`      // acknowledged deliveries stored more than once
+	Lost            int64   `json:"lost"`            // acknowledged deliveries missing from the inbox
+	NotApplied      int64   `json:"not_applied"`     // stored but not at their expected final status
+	Reclaimed       int64   `json:"reclaimed"`       // claimed more than once (a killed worker's claims); fine
+	Kills           int     `json:"kills"`
+	Restarts        int     `json:"restarts"` // server starts after the first
+	PGRestarts      int     `json:"pg_restarts"`
+	EpilogueSeconds float64 `json:"epilogue_seconds"` // redactions after the faults, see runBenchSoak
+	DrainSeconds    float64 `json:"drain_seconds"`
+	Model           struct {
 		Customers  int `json:"customers"`
 		Orders     int `json:"orders"`
 		Redacted   int `json:"redacted"`
@@ -356,7 +358,7 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 			fmt.Fprintf(stderr, "soak: %s, wave %d, %d sent, %d acknowledged\n", time.Since(start).Round(time.Second), wave, run.sent.Load(), run.acked.Load())
 		}
 	}
-	fmt.Fprintf(stderr, "soak: sending over; draining (up to %s)\n", drain)
+	fmt.Fprintf(stderr, "soak: sending over; redacting the rest, then draining (up to %s each)\n", drain)
 	stopChaos()
 	<-chaosDone
 	if pgErr != nil {
@@ -367,6 +369,27 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 			return err
 		}
 		rep.Restarts++
+	}
+
+	// Epilogue, without faults: the redactable customers still waiting for their deliveries
+	// to settle are redacted, and re-delivered to once their redaction is processed, so that
+	// every run exercises them whatever the kills held up.
+	epilogueStart := time.Now()
+	run.deadline = epilogueStart.Add(*drain + time.Minute)
+	for end := epilogueStart.Add(*drain); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(time.Second) {
+		var batch []*soakDelivery
+		for _, s := range soakShops {
+			batch = append(batch, run.redactions(s, math.MaxInt32)...)
+			batch = append(batch, run.redeliveries(s)...)
+		}
+		run.sendAll(ctx, batch, *concurrency)
+		if run.redactionsComplete(soakShops) {
+			break
+		}
+	}
+	rep.EpilogueSeconds = time.Since(epilogueStart).Seconds()
+	if !run.redactionsComplete(soakShops) {
+		rep.fail("epilogue", "redactable customers were not redacted and re-delivered to within %s", drain)
 	}
 
 	// Drain: the last server processes what is queued; a killed worker's claims wait for
@@ -682,6 +705,19 @@ func (r *soakRun) redactions(s *soakShop, wave int) []*soakDelivery {
 		out = append(out, c.redact)
 	}
 	return out
+}
+
+// redactionsComplete: every redactable customer is redacted (acknowledged) and, unless that
+// case is skipped, re-delivered to after its redaction was processed.
+func (r *soakRun) redactionsComplete(shops []*soakShop) bool {
+	for _, s := range shops {
+		for _, c := range s.customers {
+			if c.redactable && (c.redact == nil || !c.redact.acked.Load() || (!r.skip["redeliver-after-redact"] && !c.redelivered)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // redeliveries returns, for each customer whose redaction is processed, its newest
