@@ -82,16 +82,18 @@ type soakReport struct {
 		Mismatches int `json:"mismatches"`
 	} `json:"model"`
 	Privacy struct {
-		RedactedValues       int `json:"redacted_values_searched"`
-		RedactedFoundInDB    int `json:"redacted_found_in_db"`
-		RedactedFoundInLogs  int `json:"redacted_found_in_logs"`
-		KeptValues           int `json:"kept_values_searched"`
-		KeptFoundInDB        int `json:"kept_found_in_db"`
-		DumpBytes            int `json:"db_dump_bytes"`
-		LogBytes             int `json:"log_bytes"`
-		TablesDumped         int `json:"tables_dumped"`
-		RedactedNotRedacted  int `json:"redacted_customers_not_redacted"`
-		RedactionsNotApplied int `json:"redactions_pending_at_end"`
+		RedactedValues      int `json:"redacted_values_searched"`
+		RedactedFoundInDB   int `json:"redacted_found_in_db"`
+		RedactedFoundInLogs int `json:"redacted_found_in_logs"`
+		// RedactedByTable counts the redacted values found in each table.
+		RedactedByTable      map[string]int `json:"redacted_found_by_table,omitempty"`
+		KeptValues           int            `json:"kept_values_searched"`
+		KeptFoundInDB        int            `json:"kept_found_in_db"`
+		DumpBytes            int            `json:"db_dump_bytes"`
+		LogBytes             int            `json:"log_bytes"`
+		TablesDumped         int            `json:"tables_dumped"`
+		RedactedNotRedacted  int            `json:"redacted_customers_not_redacted"`
+		RedactionsNotApplied int            `json:"redactions_pending_at_end"`
 	} `json:"privacy"`
 	OK       bool          `json:"ok"`
 	Failures []soakFailure `json:"failures,omitempty"`
@@ -951,11 +953,17 @@ func (r *soakRun) check(ctx context.Context, rep *soakReport, shops []*soakShop,
 				}
 				for what, v := range values {
 					rep.Privacy.RedactedValues++
-					if where := inDB[v]; where != "" {
+					if where := inDB[v]; len(where) > 0 {
 						rep.Privacy.RedactedFoundInDB++
-						rep.fail("redacted value in the database", "redacted customer %d of shop %d: its %s is still in %s", c.id, s.n, what, where)
+						if rep.Privacy.RedactedByTable == nil {
+							rep.Privacy.RedactedByTable = map[string]int{}
+						}
+						for _, t := range where {
+							rep.Privacy.RedactedByTable[t]++
+						}
+						rep.fail("redacted value in the database", "redacted customer %d of shop %d: its %s is still in %s", c.id, s.n, what, strings.Join(where, ", "))
 					}
-					if inLog[v] != "" {
+					if len(inLog[v]) > 0 {
 						rep.Privacy.RedactedFoundInLogs++
 						rep.fail("redacted value in the server log", "redacted customer %d of shop %d: its %s is in the server log", c.id, s.n, what)
 					}
@@ -967,7 +975,7 @@ func (r *soakRun) check(ctx context.Context, rep *soakReport, shops []*soakShop,
 			}
 			for _, what := range []string{"e-mail", "first name", "last name"} {
 				rep.Privacy.KeptValues++
-				if inDB[values[what]] != "" {
+				if len(inDB[values[what]]) > 0 {
 					rep.Privacy.KeptFoundInDB++
 				}
 			}
@@ -1002,18 +1010,16 @@ func newestAcked(c *soakCustomer, prefix string) int {
 }
 
 // soakValues finds every value shaped like the soak's personal data in text and says where
-// the first was (the table for a dump, a line number for a log). The shapes are the
+// it is: every table of a dump that holds it, or the first line of a log. The shapes are the
 // generator's: c…@soak.example, Sf…/Sl… names, +1555… phones, 64-hex e-mail hashes.
 var soakValueRE = regexp.MustCompile(`(?i)[a-z0-9._%+-]+@soak\.example|\bS[fl][a-z]{8}\b|\+?1555[0-9]{7}|\b[0-9a-f]{64}\b`)
 
-func soakValues(text string) map[string]string {
-	found := map[string]string{}
-	where := "the log"
+func soakValues(text string) map[string][]string {
+	found := map[string][]string{}
 	for i, line := range strings.Split(text, "\n") {
+		where := fmt.Sprintf("line %d", i+1)
 		if t, _, ok := strings.Cut(line, "\t"); ok && strings.HasPrefix(line, "table ") {
 			where = strings.TrimPrefix(t, "table ")
-		} else if !strings.HasPrefix(line, "table ") {
-			where = fmt.Sprintf("line %d", i+1)
 		}
 		for _, m := range soakValueRE.FindAllString(line, -1) {
 			v := m
@@ -1023,8 +1029,9 @@ func soakValues(text string) map[string]string {
 			case strings.Contains(m, "1555"):
 				v = "+" + strings.TrimPrefix(m, "+")
 			}
-			if _, ok := found[v]; !ok {
-				found[v] = where
+			// Every table a value is in; for a log, its first line.
+			if ws := found[v]; len(ws) == 0 || (!strings.HasPrefix(where, "line ") && !slices.Contains(ws, where)) {
+				found[v] = append(ws, where)
 			}
 		}
 	}
