@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/ritorno
 PKGS    := ./...
 
-.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke bench-webhooks bench-import bench-storefront clean
+.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke soak soak-short bench-webhooks bench-import bench-storefront clean
 
 ## run: the server on :8080 with the embedded database in ./data
 run:
@@ -13,9 +13,10 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/ritorno
 
-## test: everything CI checks — formatting, vet, staticcheck, and the race-enabled tests
-## against SQLite and a throwaway PostgreSQL cluster that scripts/test.sh starts and stops
-test: lint test-go fuzz-smoke
+## test: everything CI checks — formatting, vet, staticcheck, the race-enabled tests
+## against SQLite and a throwaway PostgreSQL cluster that scripts/test.sh starts and stops,
+## and a short soak
+test: lint test-go fuzz-smoke soak-short
 
 test-go:
 	scripts/test.sh $(PKGS)
@@ -47,6 +48,24 @@ fuzz:
 		fi; \
 		rm -f $$log; \
 	done
+
+## soak: `ritorno bench soak` (scripts/soak.sh) on a throwaway PostgreSQL, loopback only:
+## signed deliveries for several shops with duplicates, reordering, stale updates,
+## redactions and re-deliveries after them, while the built binary's serve is killed with
+## SIGKILL every few seconds and restarted and PostgreSQL is restarted once. Prints sent,
+## acknowledged, stored, applied, duplicated, lost, kills and restarts as JSON, and fails
+## unless every acknowledged delivery is applied exactly once, every history is at its
+## newest version, and no redacted customer's e-mail, name, phone or e-mail hash is left in
+## any column of any table or in the server's log. SOAK_ARGS adds flags (--seed N repeats
+## a run's mix). soak-short is the same for 40 s, in make test; its drain waits for the
+## claims of the last killed server to expire.
+SOAK_ARGS ?= --duration 3m --shops 4 --kill-every 5s
+soak: build
+	scripts/soak.sh $(BIN) $(SOAK_ARGS)
+
+SOAK_SHORT_ARGS ?= --duration 40s --shops 3 --kill-every 6s --drain-timeout 6m
+soak-short: build
+	scripts/soak.sh $(BIN) $(SOAK_SHORT_ARGS)
 
 ## bench-webhooks: the webhook load benchmark on SQLite and on a durable throwaway
 ## PostgreSQL (BENCH_ARGS, e.g. --duration 30s --concurrency 32); prints JSON per database

@@ -83,8 +83,11 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 	if len(args) > 0 && args[0] == "storefront" { // the storefront benchmark: benchstorefront.go
 		return runBenchStorefront(ctx, cfg, args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "soak" { // the kill-and-restart soak: benchsoak.go
+		return runBenchSoak(ctx, cfg, args[1:], stdout, os.Stderr)
+	}
 	if len(args) == 0 || args[0] != "webhooks" {
-		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE] | ritorno bench import [--orders N] [--file F] | ritorno bench storefront [--orders N] [--step-duration 20s]")
+		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE] | ritorno bench import [--orders N] [--file F] | ritorno bench storefront [--orders N] [--step-duration 20s] | ritorno bench soak [--duration 3m] [--kill-every 5s] [--pg-restart-cmd CMD]")
 	}
 	fs := newFlagSet("bench webhooks")
 	duration := fs.Duration("duration", 10*time.Second, "how long each phase sends")
