@@ -125,24 +125,31 @@ func (r *Runner) Notify() {
 // applied with a context that outlives ctx, so a stop never cuts a delivery in half;
 // the caller bounds the wait (Main's shutdown timeout).
 func (r *Runner) Run(ctx context.Context) {
-	work := make(chan []ritorno.Delivery)
+	// One queue per worker, and each shop's deliveries always to the same worker: two
+	// workers applying one shop's customers and orders in different orders deadlocked on
+	// PostgreSQL (hundreds of times a minute in the soak test), and a shop's deliveries
+	// are applied in the order received.
+	work := make([]chan []ritorno.Delivery, r.cfg.Workers)
 	done := make(chan ritorno.Delivery, r.cfg.Batch)
 	finished := make(chan struct{})
 	go func() { r.finishDone(done); close(finished) }()
 	stopRenewing, renewed := make(chan struct{}), make(chan struct{})
 	go func() { r.renewLeases(stopRenewing); close(renewed) }()
 	var wg sync.WaitGroup
-	for range r.cfg.Workers {
+	for w := range work {
+		work[w] = make(chan []ritorno.Delivery)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for chunk := range work {
+			for chunk := range work[w] {
 				r.handleChunk(chunk, done)
 			}
 		}()
 	}
 	defer func() {
-		close(work)
+		for _, w := range work {
+			close(w)
+		}
 		wg.Wait()
 		close(done)
 		<-finished
@@ -159,11 +166,12 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		r.held.add(batch)
 		// Hand every claimed delivery to a worker, even while stopping: it is claimed.
-		// Chunks in claim order keep a shop's deliveries mostly in the order received.
-		for rest := batch; len(rest) > 0; {
-			n := min(len(rest), r.cfg.ApplyBatch)
-			work <- rest[:n:n]
-			rest = rest[n:]
+		for w, share := range byWorker(batch, len(work)) {
+			for rest := share; len(rest) > 0; {
+				n := min(len(rest), r.cfg.ApplyBatch)
+				work[w] <- rest[:n:n]
+				rest = rest[n:]
+			}
 		}
 		if len(batch) == r.cfg.Batch && ctx.Err() == nil {
 			continue // more may be due right now
@@ -175,6 +183,17 @@ func (r *Runner) Run(ctx context.Context) {
 		case <-poll.C:
 		}
 	}
+}
+
+// byWorker splits a claimed batch into one share per worker, by shop, keeping the claim
+// order within each share.
+func byWorker(batch []ritorno.Delivery, workers int) [][]ritorno.Delivery {
+	shares := make([][]ritorno.Delivery, workers)
+	for _, d := range batch {
+		w := int(uint64(d.ShopID) % uint64(workers))
+		shares[w] = append(shares[w], d)
+	}
+	return shares
 }
 
 // finishDone records successes in groups: whatever has finished while the previous group

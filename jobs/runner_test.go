@@ -249,3 +249,54 @@ func TestKilledWorkersClaimsReturnWithinALease(t *testing.T) {
 		}
 	})
 }
+
+// perShop records how many deliveries of each shop are being applied at once.
+type perShop struct {
+	mu      sync.Mutex
+	active  map[int64]int
+	overlap atomic.Bool
+	applied atomic.Int32
+}
+
+func (p *perShop) Process(ctx context.Context, d ritorno.Delivery) error {
+	p.mu.Lock()
+	p.active[d.ShopID]++
+	if p.active[d.ShopID] > 1 {
+		p.overlap.Store(true)
+	}
+	p.mu.Unlock()
+	time.Sleep(time.Millisecond) // hold the shop long enough for another worker to overlap
+	p.mu.Lock()
+	p.active[d.ShopID]--
+	p.mu.Unlock()
+	p.applied.Add(1)
+	return nil
+}
+
+// TestOneShopOneWorker: a shop's deliveries are never applied by two workers at once (on
+// PostgreSQL two workers upserting one shop's customers in different orders deadlocked),
+// while two shops are applied side by side.
+func TestOneShopOneWorker(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		a := mustShop(t, db)
+		b, err := db.CreateShop(context.Background(), ritorno.Shop{Platform: ritorno.Shopify, Domain: "jobs-b.myshopify.com",
+			Status: ritorno.ShopInstalled, Currency: "USD", Timezone: "UTC"}, ritorno.ShopCredentials{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 60 {
+			enqueue(t, db, a, "ok")
+			enqueue(t, db, b, "ok")
+		}
+		p := &perShop{active: map[int64]int{}}
+		r := newRunner(db, p, jobs.Config{Workers: 2, ApplyBatch: 4, PollInterval: 10 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { r.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		waitFor(t, "every delivery", func() bool { return p.applied.Load() == 120 })
+		if p.overlap.Load() {
+			t.Fatal("two workers applied one shop's deliveries at the same time")
+		}
+	})
+}

@@ -121,17 +121,20 @@ func (db *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duratio
 	if db.dialect == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	// The status literals are in the text, not bound, so that the planner can use the
-	// partial indexes (0003): both branches are short index range scans that stop at limit.
+	// Expired claims come first: they are the oldest work, and behind a backlog of pending
+	// deliveries a batch long they were never reached (the soak test saw a killed server's
+	// claims wait ten minutes). The status literals are in the text, not bound, so that the
+	// planner can use the partial indexes (0003): both branches are short index range scans
+	// that stop at limit.
 	var rows []deliveryRow
 	err := db.gorm.WithContext(ctx).Raw(`UPDATE webhook_deliveries
 		SET status = 'processing', locked_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM (
-			SELECT id FROM (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-				ORDER BY next_attempt_at, id LIMIT ?`+lock+`) due
-			UNION ALL
 			SELECT id FROM (SELECT id FROM webhook_deliveries WHERE status = 'processing' AND locked_until < ?
 				ORDER BY locked_until LIMIT ?`+lock+`) expired
+			UNION ALL
+			SELECT id FROM (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ?`+lock+`) due
 		) claimable LIMIT ?)
 		RETURNING *`,
 		now.Add(lease), now, limit, now, limit, limit).Scan(&rows).Error

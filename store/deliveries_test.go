@@ -403,3 +403,37 @@ func TestFinishDoneFencesEachDelivery(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiredClaimsBeforeABacklog: a crashed worker's expired claim is taken even when a
+// whole batch of pending deliveries is due (before, the pending branch filled the batch and
+// the expired claim waited until the backlog was gone).
+func TestExpiredClaimsBeforeABacklog(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "backlog.myshopify.com")
+		record := func(webhookID string) int64 {
+			d := delivery(shop.Domain, webhookID, ritorno.DeliveryPending)
+			d.ShopID = shop.ID
+			id, _, err := db.RecordDelivery(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		crashed := record("crashed")
+		// A lease already over when it is taken: the worker died at once.
+		if c, err := db.ClaimDeliveries(ctx, 1, -time.Second); err != nil || len(c) != 1 || c[0].ID != crashed {
+			t.Fatalf("the crashed worker's claim = %+v, %v", c, err)
+		}
+		for i := range 5 {
+			record("backlog-" + strconv.Itoa(i))
+		}
+		claimed, err := db.ClaimDeliveries(ctx, 5, time.Minute)
+		if err != nil || len(claimed) != 5 {
+			t.Fatalf("claim = %d, %v", len(claimed), err)
+		}
+		if !slices.ContainsFunc(claimed, func(d ritorno.Delivery) bool { return d.ID == crashed && d.Attempts == 2 }) {
+			t.Fatal("the expired claim was left behind a backlog of pending deliveries")
+		}
+	})
+}
