@@ -57,8 +57,8 @@ fuzz:
 ## unless every acknowledged delivery is applied exactly once, every history is at its
 ## newest version, and no redacted customer's e-mail, name, phone or e-mail hash is left in
 ## any column of any table or in the server's log. SOAK_ARGS adds flags (--seed N repeats
-## a run's mix). soak-short is the same for 40 s, in make test; its drain waits for the
-## claims of the last killed server to expire.
+## a run's mix). soak-short is the same for 40 s, in make test; its drain waits at most a
+## lease (20 s) for the claims of the last killed server.
 SOAK_ARGS ?= --duration 3m --shops 4 --kill-every 5s
 soak: build
 	scripts/soak.sh $(BIN) $(SOAK_ARGS)
