@@ -78,13 +78,15 @@ type rowScanner interface {
 // closes the result set.
 type queryFunc func(q string, args ...any) (rows rowScanner, done func(), err error)
 
-// forgetErased blanks the e-mail hash of the rows (orders about to be written) whose
-// buyer is a redacted customer of the shop or an erased address, and marks them redacted.
+// forgetErased blanks the e-mail hash of the rows (orders about to be written) that were
+// erased themselves or whose buyer is a redacted customer of the shop or an erased
+// address, and marks them redacted.
 func (db *DB) forgetErased(query queryFunc, shopID int64, rows []*orderRow, now time.Time) error {
-	var ids []any
+	var ids, orderIDs []any
 	var markers []any
 	markerOf := map[string]string{}
 	for _, r := range rows {
+		orderIDs = append(orderIDs, r.PlatformID)
 		if r.CustomerPlatformID > 0 {
 			ids = append(ids, r.CustomerPlatformID)
 		}
@@ -98,6 +100,7 @@ func (db *DB) forgetErased(query queryFunc, shopID int64, rows []*orderRow, now 
 	}
 	erasedCustomers := map[int64]bool{}
 	erasedMarkers := map[string]bool{}
+	erasedOrders := map[int64]bool{}
 	lookups := []struct {
 		q    string
 		keys []any
@@ -113,6 +116,12 @@ func (db *DB) forgetErased(query queryFunc, shopID int64, rows []*orderRow, now 
 			var m string
 			err := r.Scan(&m)
 			erasedMarkers[m] = true
+			return err
+		}},
+		{"SELECT platform_id FROM orders WHERE shop_id = ? AND redacted_at IS NOT NULL AND platform_id IN ", orderIDs, func(r rowScanner) error {
+			var id int64
+			err := r.Scan(&id)
+			erasedOrders[id] = true
 			return err
 		}},
 	}
@@ -135,15 +144,26 @@ func (db *DB) forgetErased(query queryFunc, shopID int64, rows []*orderRow, now 
 			}
 		}
 	}
-	if len(erasedCustomers) == 0 && len(erasedMarkers) == 0 {
+	if len(erasedCustomers) == 0 && len(erasedMarkers) == 0 && len(erasedOrders) == 0 {
 		return nil
 	}
 	for _, r := range rows {
-		if erasedCustomers[r.CustomerPlatformID] || (r.EmailHash != "" && erasedMarkers[markerOf[r.EmailHash]]) {
+		if erasedCustomers[r.CustomerPlatformID] || erasedOrders[r.PlatformID] || (r.EmailHash != "" && erasedMarkers[markerOf[r.EmailHash]]) {
 			r.EmailHash, r.RedactedAt = "", nullTime(now)
 		}
 	}
 	return nil
+}
+
+// forgetRefundNotes blanks the notes of an erased order's refunds: a note is the
+// merchant's free text about the order and may name the buyer.
+func forgetRefundNotes(order *orderRow, refunds []refundRow) {
+	if !order.RedactedAt.Valid {
+		return
+	}
+	for i := range refunds {
+		refunds[i].Note = ""
+	}
 }
 
 // sqlQuery is a queryFunc over a database/sql-style connection pool.

@@ -57,6 +57,7 @@ func TestRedactionSurvivesRedelivery(t *testing.T) {
 					t.Fatal(err)
 				}
 				o := sampleOrder(1001, 51)
+				o.Refunds[0].Note = "Ada Lovelace sent it back" // the merchant's free text
 				if err := write(ctx, db, shop.ID, o); err != nil {
 					t.Fatal(err)
 				}

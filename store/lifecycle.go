@@ -182,18 +182,27 @@ func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int
 				return err
 			}
 		}
-		q := tx.Model(&orderRow{}).Scopes(shopScope(shopID))
+		var cond string
+		var args []any
 		switch {
 		case customerPlatformID > 0 && hash != "":
-			q = q.Where("customer_platform_id = ? OR email_hash = ? OR platform_id IN ?", customerPlatformID, hash, append(orderIDs, 0))
+			cond, args = "customer_platform_id = ? OR email_hash = ? OR platform_id IN ?", []any{customerPlatformID, hash, append(orderIDs, 0)}
 		case customerPlatformID > 0:
-			q = q.Where("customer_platform_id = ? OR platform_id IN ?", customerPlatformID, append(orderIDs, 0))
+			cond, args = "customer_platform_id = ? OR platform_id IN ?", []any{customerPlatformID, append(orderIDs, 0)}
 		case hash != "":
-			q = q.Where("email_hash = ? OR platform_id IN ?", hash, append(orderIDs, 0))
+			cond, args = "email_hash = ? OR platform_id IN ?", []any{hash, append(orderIDs, 0)}
 		default:
-			q = q.Where("platform_id IN ?", append(orderIDs, 0))
+			cond, args = "platform_id IN ?", []any{append(orderIDs, 0)}
 		}
-		if err := q.Updates(map[string]any{"email_hash": "", "redacted_at": now, "updated_at": now}).Error; err != nil {
+		// Refund notes are the merchant's free text about the order, and may name the buyer.
+		// They go first: once the orders lose their e-mail hash, the condition finds fewer.
+		if err := tx.Model(&refundRow{}).Scopes(shopScope(shopID)).Where("order_platform_id IN (?)",
+			tx.Model(&orderRow{}).Scopes(shopScope(shopID)).Where(cond, args...).Select("platform_id")).
+			Update("note", "").Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&orderRow{}).Scopes(shopScope(shopID)).Where(cond, args...).
+			Updates(map[string]any{"email_hash": "", "redacted_at": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
 		// What was computed about the buyer goes too; the next computation sees only

@@ -241,6 +241,7 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 				}
 			}
 			lines = append(lines, kids[i].lines...)
+			forgetRefundNotes(&rows[i], kids[i].refunds)
 			if o.RefundsComplete {
 				refunds, refundLines = append(refunds, kids[i].refunds...), append(refundLines, kids[i].refundLines...)
 			}

@@ -245,6 +245,7 @@ func (db *DB) copyOrders(ctx context.Context, tx pgx.Tx, shopID int64, batch []c
 			}
 		}
 		nLines += len(c.lines)
+		forgetRefundNotes(&c.row, c.refunds)
 		if c.complete {
 			nRefunds, nRefundLines = nRefunds+len(c.refunds), nRefundLines+len(c.refundLines)
 		}
