@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the WooCommerce plugin: `php -l` on every .php file under woocommerce-plugin/, then
 # the plain-PHP tests (woocommerce-plugin/tests/*_test.php: the identity token signing, the
-# URL rules, the plugin against WordPress stand-ins, the readme's sections). The Go side checks PHP-signed tokens in
-# storefront/identity_test.go (set RITORNO_TEST_REQUIRE_PHP=1 there to make a missing php fail).
+# URL rules, the plugin against WordPress stand-ins, the readme's sections). The Go side
+# checks PHP-signed tokens in storefront/identity_test.go (set RITORNO_TEST_REQUIRE_PHP=1
+# there to make a missing php fail).
 # Installs php-cli with scripts/apt-install.sh when php is missing (CI machines may be new);
 # needs root then.
 # Exits non-zero on any failure.
