@@ -3,11 +3,20 @@ GO      ?= go
 BIN     ?= bin/ritorno
 PKGS    := ./...
 
-.PHONY: run build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke soak soak-short bench-webhooks bench-import bench-storefront clean
+.PHONY: run shopify-dev build test lint fmt-check vet staticcheck test-go test-sqlite fuzz fuzz-smoke soak soak-short bench-webhooks bench-import bench-storefront clean
 
 ## run: the server on :8080 with the embedded database in ./data
 run:
 	$(GO) run ./cmd/ritorno serve
+
+## shopify-dev: `serve` as `shopify app dev` starts it (shopify.web.toml): on the port the
+## CLI gives in PORT, at the tunnel URL it gives in APP_URL, with the scopes it gives in SCOPES
+## (each falls back to the RITORNO_/SHOPIFY_ variable, then to its default). The shell
+## execs the binary, so the CLI's stop (SIGTERM, which make passes on) reaches `serve`.
+shopify-dev: build
+	@addr="$${PORT:+:$$PORT}"; \
+	exec env RITORNO_ADDR="$${addr:-$${RITORNO_ADDR:-}}" RITORNO_APP_URL="$${APP_URL:-$${RITORNO_APP_URL:-}}" \
+		SHOPIFY_SCOPES="$${SCOPES:-$${SHOPIFY_SCOPES:-}}" $(BIN) serve
 
 ## build: a static binary in bin/
 build:

@@ -3,7 +3,6 @@ package clv
 import (
 	"compress/gzip"
 	"encoding/csv"
-	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -12,18 +11,15 @@ import (
 	"time"
 )
 
-// retailPath is the UCI Online Retail data set in the shared data folder beside the
-// repository (see its SOURCES.md); the tests that need it skip without it.
-const retailPath = "../../shared/data/online-retail/online_retail.csv.gz"
+// retailPath is the UCI Online Retail data set kept in the repository (see its SOURCES.md).
+const retailPath = "../testdata/online-retail/online_retail.csv.gz"
 
 // mustLoadRetail reads the "clean" subset of Online Retail (customer known, not a
 // cancellation, positive quantity and price) as purchases in pence, one per invoice line.
 func mustLoadRetail(t testing.TB) []Purchase {
 	t.Helper()
 	f, err := os.Open(retailPath)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s not present", retailPath)
-	} else if err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()

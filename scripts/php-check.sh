@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checks the WooCommerce plugin: `php -l` on every .php file under woocommerce-plugin/, then
 # the plain-PHP tests (woocommerce-plugin/tests/*_test.php: the identity token signing, the
-# URL rules, the plugin against WordPress stand-ins). The Go side checks PHP-signed tokens in
-# storefront/identity_test.go (set RITORNO_TEST_REQUIRE_PHP=1 there to make a missing php fail).
-# Installs php-cli with apt-get when php is missing (CI machines may be new); needs root then.
+# URL rules, the plugin against WordPress stand-ins, the readme's sections). The Go side
+# checks PHP-signed tokens in storefront/identity_test.go (set RITORNO_TEST_REQUIRE_PHP=1
+# there to make a missing php fail).
+# Installs php-cli with scripts/apt-install.sh when php is missing (CI machines may be new);
+# needs root then.
 # Exits non-zero on any failure.
 set -euo pipefail
 
@@ -11,16 +13,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 plugin="$root/woocommerce-plugin"
 
 if ! command -v php >/dev/null 2>&1; then
-	echo "php-check: php missing; installing php-cli with apt-get" >&2
-	if [ "$(id -u)" != 0 ]; then echo "php-check: need root to install php-cli" >&2; exit 1; fi
-	export DEBIAN_FRONTEND=noninteractive
-	# apt-get prints errors on stderr; its progress output is dropped.
-	install_php() { apt-get install -y -qq --no-install-recommends php-cli >/dev/null; }
-	# A fresh image has no package lists; refresh them only when the first try fails.
-	if ! install_php; then
-		apt-get update -qq >/dev/null
-		install_php
-	fi
+	echo "php-check: php missing; installing php-cli" >&2
+	"$root/scripts/apt-install.sh" php-cli
 	command -v php >/dev/null 2>&1 || { echo "php-check: php-cli installed but php not on PATH" >&2; exit 1; }
 fi
 

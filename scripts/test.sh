@@ -13,12 +13,8 @@ pkgs=("$@")
 
 # The race detector needs cgo and a C compiler.
 if ! command -v gcc >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "test.sh: installing gcc for the race detector" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >&2
-	else
-		echo "test.sh: gcc is required for go test -race" >&2; exit 1
-	fi
+	echo "test.sh: installing gcc for the race detector" >&2
+	scripts/apt-install.sh gcc libc6-dev
 fi
 
 # The WooCommerce plugin: php -l and its PHP tests; then the browser for the widget tests.

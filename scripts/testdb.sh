@@ -5,7 +5,7 @@
 #   scripts/testdb.sh restart DIR  → stops it (fast: sessions are cut, commits are kept, as a
 #                                    service restart does) and starts it on the same port with
 #                                    the same settings (the soak's fault)
-# Installs the server with apt-get when its binaries are missing (CI machines may be new).
+# Installs the server (scripts/apt-install.sh) when its binaries are missing (CI machines may be new).
 # PostgreSQL refuses to run as root, so as root the cluster runs as the "postgres" user.
 set -euo pipefail
 
@@ -28,11 +28,8 @@ as_owner() {
 case "$cmd" in
 start)
 	if ! bindir=$(find_bindir); then
-		echo "testdb: PostgreSQL server binaries missing; installing with apt-get" >&2
-		if [ "$(id -u)" != 0 ]; then echo "testdb: need root to install postgresql" >&2; exit 1; fi
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2
-		apt-get install -y -qq postgresql >&2
+		echo "testdb: PostgreSQL server binaries missing; installing postgresql" >&2
+		"$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" postgresql >&2
 		bindir=$(find_bindir) || { echo "testdb: postgresql installed but pg_ctl not found" >&2; exit 1; }
 	fi
 	if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then

@@ -14,7 +14,7 @@ import (
 )
 
 // The bulk testdata (testdata/bulk_*) is written by hand from the public REST samples in
-// ../shared/fixtures: the same orders, products and customers as Admin GraphQL spells
+// ../testdata/platform-samples: the same orders, products and customers as Admin GraphQL spells
 // them (GIDs, enums in upper case, tag lists, MoneyBags, UTC times).
 
 // bulkRoot is a root object of a bulk file with its children's lines.
@@ -53,9 +53,9 @@ func mustBulkFile(t *testing.T, name string) map[string]bulkRoot {
 // mustREST returns a REST sample's resource, changed by patch (nil: as published).
 func mustREST(t *testing.T, name, wrapper string, patch func(m map[string]any)) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../shared/fixtures/platform-samples", name))
+	raw, err := os.ReadFile(filepath.Join("../testdata/platform-samples", name))
 	if err != nil {
-		t.Fatalf("fixture %s: %v (tests read ../shared beside the checkout)", name, err)
+		t.Fatalf("fixture %s: %v", name, err)
 	}
 	var env map[string]map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))

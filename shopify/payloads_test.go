@@ -11,7 +11,7 @@ import (
 	"github.com/ritorno/ritorno/shopify"
 )
 
-const fixtures = "../../shared/fixtures/platform-samples"
+const fixtures = "../testdata/platform-samples"
 
 // fixture returns a sample's webhook body: the REST fixtures wrap the resource in
 // {"order": …}; a delivery carries the inner object.
@@ -19,7 +19,7 @@ func fixture(t testing.TB, name, wrapper string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Fatalf("fixture %s: %v (tests read ../shared beside the checkout)", name, err)
+		t.Fatalf("fixture %s: %v", name, err)
 	}
 	if wrapper == "" {
 		return raw

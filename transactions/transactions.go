@@ -48,7 +48,7 @@ type Options struct {
 func Preset(name string) (Options, error) {
 	switch name {
 	case "online-retail":
-		// UCI Online Retail (../shared/data/online-retail): InvoiceNo, StockCode, Description,
+		// UCI Online Retail (testdata/online-retail at the repository's root): InvoiceNo, StockCode, Description,
 		// Quantity, InvoiceDate, UnitPrice (GBP), CustomerID, Country.
 		return Options{
 			Columns: Columns{Customer: "CustomerID", Order: "InvoiceNo", Date: "InvoiceDate", Product: "StockCode",

@@ -14,7 +14,7 @@ import (
 	"github.com/ritorno/ritorno/woocommerce"
 )
 
-const fixtures = "../../shared/fixtures/platform-samples"
+const fixtures = "../testdata/platform-samples"
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()

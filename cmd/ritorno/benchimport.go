@@ -39,7 +39,8 @@ Options:
   --orders N            orders in the generated file (default 1000000)
   --file PATH           import this file: reused if it exists, else generated there and kept
   --keep                keep the imported shops, the generated file and a temporary database
-  --source PATH         the online retail CSV (default ../shared/data/online-retail/online_retail.csv.gz)
+  --source PATH         the online retail CSV (default testdata/online-retail/online_retail.csv.gz,
+                        the repository's copy, read from the current folder)
   --batch N             orders per write (default history.DefaultImportBatch)
   --baseline-orders N   orders of the baselines (default 20000; 0 skips them)
   --cpuprofile FILE     CPU profile of this process during the import
@@ -116,7 +117,7 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	orders := fs.Int64("orders", 1_000_000, "orders in the generated file")
 	file := fs.String("file", "", "import this file: reused if it exists, else generated there and kept")
 	keep := fs.Bool("keep", false, "keep the imported shops, the generated file and a temporary database")
-	source := fs.String("source", filepath.Join("..", "shared", "data", "online-retail", "online_retail.csv.gz"), "the online retail CSV")
+	source := fs.String("source", filepath.Join("testdata", "online-retail", "online_retail.csv.gz"), "the online retail CSV")
 	batch := fs.Int("batch", history.DefaultImportBatch, "orders per write")
 	baseline := fs.Int64("baseline-orders", 20_000, "orders of the baselines (0 skips them)")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile of this process during the import")

@@ -12,14 +12,14 @@ import (
 	"github.com/ritorno/ritorno/store/storetest"
 )
 
-const onlineRetail = "../../../shared/data/online-retail/online_retail.csv.gz"
+const onlineRetail = "../../testdata/online-retail/online_retail.csv.gz"
 
 // The import benchmark, small: it generates a file of exactly the orders asked for, imports
 // every order and line of it through `ritorno import`, reports the baselines, reuses the
 // file when asked to, and leaves no shop behind.
 func TestBenchImportSmoke(t *testing.T) {
 	if _, err := os.Stat(onlineRetail); err != nil {
-		t.Skipf("the online retail data set is not beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	storetest.DSNs(t, func(t *testing.T, dsn string) {
 		env := envFor(t, dsn)

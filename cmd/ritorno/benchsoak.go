@@ -774,7 +774,7 @@ func (r *soakRun) processed(s *soakShop, d *soakDelivery) bool {
 }
 
 // customerBody is a customers/create or customers/update body in the shape of Shopify's
-// REST customer resource (../shared/fixtures/platform-samples), at version v.
+// REST customer resource (testdata/platform-samples), at version v.
 func (r *soakRun) customerBody(c *soakCustomer, v int) []byte {
 	addr := map[string]any{"id": c.id + 1, "customer_id": c.id, "first_name": c.first, "last_name": c.last, "name": c.first + " " + c.last,
 		"phone": c.phone, "address1": "Chestnut Street 92", "address2": "", "city": "Louisville", "province": "Kentucky",

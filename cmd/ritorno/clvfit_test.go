@@ -9,9 +9,9 @@ import (
 )
 
 func TestCLVFitOnlineRetail(t *testing.T) {
-	const data = "../../../shared/data/online-retail/online_retail.csv.gz"
+	const data = "../../testdata/online-retail/online_retail.csv.gz"
 	if _, err := os.Stat(data); err != nil {
-		t.Skip("the online retail data set is not beside the checkout")
+		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, nil, "", "clv", "fit", "--transactions", data, "--preset", "online-retail", "--calibration-end", "2011-09-08")
 	if code != 0 {

@@ -61,7 +61,7 @@ func TestImportCSVAndWooCommerceExport(t *testing.T) {
 		}
 
 		// A WooCommerce export: a JSON array of REST orders.
-		raw, err := os.ReadFile("../../../shared/fixtures/platform-samples/woocommerce-order.json")
+		raw, err := os.ReadFile("../../testdata/platform-samples/woocommerce-order.json")
 		if err != nil {
 			t.Fatal(err)
 		}

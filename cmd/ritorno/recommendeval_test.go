@@ -56,9 +56,9 @@ func TestRecommendEvalOnlineRetail(t *testing.T) {
 	if raceEnabled {
 		t.Skip("6 minutes under the race detector: scripts/test.sh runs it without -race")
 	}
-	const data = "../../../shared/data/online-retail/online_retail.csv.gz"
+	const data = "../../testdata/online-retail/online_retail.csv.gz"
 	if _, err := os.Stat(data); err != nil {
-		t.Skip("the online retail data set is not beside the checkout")
+		t.Fatal(err)
 	}
 	rep, raw := mustRecommendEval(t, "--transactions", data, "--preset", "online-retail", "--split-date", "2011-09-01", "--k", "10")
 	t.Logf("%s", raw)
@@ -116,9 +116,9 @@ func TestRecommendEvalGroceries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads the groceries data set")
 	}
-	const data = "../../../shared/data/groceries/groceries.csv"
+	const data = "../../testdata/groceries/groceries.csv"
 	if _, err := os.Stat(data); err != nil {
-		t.Skip("the groceries data set is not beside the checkout")
+		t.Fatal(err)
 	}
 	rep, raw := mustRecommendEval(t, "--transactions", data, "--format", "baskets", "--k", "10")
 	t.Logf("%s", raw)

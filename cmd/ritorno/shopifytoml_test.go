@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -261,6 +262,87 @@ func TestShopifyAppTOMLRoutesAreServed(t *testing.T) {
 	cfg := loadAppTOML(t)
 	pending := map[string]string{}
 	for _, p := range unservedURIs(tomlURIs(t, cfg), servedRoutes(t), pending) {
+		t.Error(p)
+	}
+}
+
+// webTOML is shopify.web.toml, as Shopify CLI's web configuration schema defines it.
+type webTOML struct {
+	Name             string   `toml:"name"`
+	Roles            []string `toml:"roles"`
+	WebhooksPath     string   `toml:"webhooks_path"`
+	AuthCallbackPath string   `toml:"auth_callback_path"`
+	Port             *int     `toml:"port"`
+	Commands         struct {
+		Dev    string `toml:"dev"`
+		Build  string `toml:"build"`
+		Predev string `toml:"predev"`
+	} `toml:"commands"`
+}
+
+// `shopify app dev` starts the server from shopify.web.toml: one process in both roles, a
+// dev command that is the Makefile's shopify-dev target, which listens on the CLI's PORT at
+// its APP_URL, and paths that the server serves and shopify.app.toml names.
+func TestShopifyWebTOML(t *testing.T) {
+	var web webTOML
+	md, err := toml.DecodeFile("../../shopify.web.toml", &web)
+	if err != nil {
+		t.Fatalf("shopify.web.toml does not parse: %v", err)
+	}
+	for _, k := range md.Undecoded() {
+		t.Errorf("shopify.web.toml has a key Shopify CLI does not know: %s", k)
+	}
+	if !slices.Equal(web.Roles, []string{"frontend", "backend"}) {
+		t.Errorf("roles = %v, want [frontend backend]: one process serves the admin page and the webhooks", web.Roles)
+	}
+	if web.Port != nil {
+		t.Error("port must be left to the CLI (it passes it in PORT): a fixed port collides with other apps")
+	}
+	if web.Commands.Dev != "make shopify-dev" {
+		t.Errorf("commands.dev = %q, want \"make shopify-dev\"", web.Commands.Dev)
+	}
+	if web.Commands.Build != "make build" {
+		t.Errorf("commands.build = %q, want \"make build\"", web.Commands.Build)
+	}
+
+	// The CLI splits the command on spaces and runs it without a shell: the target does the
+	// mapping of its variables to the server's.
+	raw, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recipe, ok := strings.Cut(string(raw), "\nshopify-dev:")
+	if !ok {
+		t.Fatal("the Makefile has no shopify-dev target")
+	}
+	recipe, _, _ = strings.Cut(recipe, "\n\n")
+	for _, want := range []string{"$${PORT", "RITORNO_ADDR=", "RITORNO_APP_URL=\"$${APP_URL", "SHOPIFY_SCOPES=\"$${SCOPES", "exec ", " serve"} {
+		if !strings.Contains(recipe, want) {
+			t.Errorf("the shopify-dev recipe lacks %q:\n%s", want, recipe)
+		}
+	}
+
+	app := loadAppTOML(t)
+	var hooks, callbacks []string
+	for _, s := range app.Webhooks.Subscriptions {
+		hooks = append(hooks, s.URI)
+	}
+	if !slices.Contains(hooks, web.WebhooksPath) {
+		t.Errorf("webhooks_path %q is not a subscription URI of shopify.app.toml %v", web.WebhooksPath, hooks)
+	}
+	for _, r := range app.Auth.RedirectURLs {
+		if u, err := url.Parse(r); err == nil {
+			callbacks = append(callbacks, u.Path)
+		}
+	}
+	if !slices.Contains(callbacks, web.AuthCallbackPath) {
+		t.Errorf("auth_callback_path %q is not a redirect URL path of shopify.app.toml %v", web.AuthCallbackPath, callbacks)
+	}
+	uris := []namedURI{
+		{Method: "POST", Path: web.WebhooksPath, Where: "webhooks_path"},
+		{Method: "GET", Path: web.AuthCallbackPath, Where: "auth_callback_path"},
+	}
+	for _, p := range unservedURIs(uris, servedRoutes(t), map[string]string{}) {
 		t.Error(p)
 	}
 }

@@ -143,7 +143,7 @@ func (s *server) history(args ...string) historyView {
 
 func fixtureBody(t *testing.T, name, wrapper string, edit func(map[string]any)) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../../shared/fixtures/platform-samples", name))
+	raw, err := os.ReadFile(filepath.Join("../../testdata/platform-samples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

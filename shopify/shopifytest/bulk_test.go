@@ -409,7 +409,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // fixture reads a public sample and unwraps its REST envelope ({"order": …}).
 func fixture(t *testing.T, name, key string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../../shared/fixtures/platform-samples", name))
+	raw, err := os.ReadFile(filepath.Join("../../testdata/platform-samples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

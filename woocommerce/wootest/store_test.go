@@ -455,7 +455,7 @@ func TestAuthorizeRefusesBadParameters(t *testing.T) {
 }
 
 func TestFromSamplesServesThemVerbatim(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "platform-samples")
+	dir := filepath.Join("..", "..", "testdata", "platform-samples")
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
