@@ -48,19 +48,18 @@ type clvInput struct {
 	MoneyUnit      string         `json:"money_unit"`
 }
 
-func runCLV(_ context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+func runCLV(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("clv needs a subcommand: fit (ritorno clv --help)")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, clvUsage)
 		return nil
 	}
-	if args[0] != "fit" {
-		return usageErrorf("unknown clv subcommand %q (fit)", args[0])
+	if err := subcommand("clv", args[0]); err != nil {
+		return err
 	}
 	args = args[1:]
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, clvUsage)
-		return nil
-	}
 	fs := newFlagSet("clv fit")
 	path := fs.String("transactions", "", "the transactions CSV")
 	preset := fs.String("preset", "", "online-retail")
@@ -73,8 +72,8 @@ func runCLV(_ context.Context, args []string, stdout io.Writer) error {
 	currency := fs.String("currency", "USD", "currency of the amounts (for their decimals)")
 	calEnd := fs.String("calibration-end", "", "last day of the calibration period (YYYY-MM-DD); default: the last purchase day")
 	unitName := fs.String("time-unit", "day", "day or week")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("clv fit: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, clvUsage); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		return usageErrorf("clv fit needs --transactions FILE and no other arguments")

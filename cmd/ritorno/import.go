@@ -115,12 +115,8 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	dateFormat := fs.String("date-format", "", "Go layout of the dates (default 2006-01-02)")
 	currency := fs.String("currency", "", "currency of every row when the file has no currency column")
 	batch := fs.Int("batch", history.DefaultImportBatch, "orders written per batch")
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, importUsage)
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("import: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, importUsage); err != nil {
+		return err
 	}
 	if *shopArg == "" || fs.NArg() != 1 {
 		return usageErrorf("import needs --shop and one FILE (see ritorno import --help)")

@@ -54,10 +54,6 @@ type recommendItemView struct {
 }
 
 func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, recommendUsage)
-		return nil
-	}
 	fs := newFlagSet("recommend")
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
 	product := fs.Int64("product", 0, "the viewed product's platform id")
@@ -66,8 +62,8 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	email := fs.String("email", "", "a guest shopper's e-mail address")
 	placement := fs.String("placement", "", "product, cart, thank_you or for_you")
 	limit := fs.Int("limit", recommend.DefaultLimit, "items to show")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("recommend: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, recommendUsage); err != nil {
+		return err
 	}
 	if *shopArg == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend needs --shop (see ritorno recommend --help)")

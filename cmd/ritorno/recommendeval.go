@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -51,11 +50,7 @@ type recommendEvalInput struct {
 	Skipped map[string]int64 `json:"skipped_by_reason,omitempty"`
 }
 
-func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, recommendEvalUsage)
-		return nil
-	}
+func runRecommendEval(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("recommend eval")
 	path := fs.String("transactions", "", "the transactions CSV or baskets file")
 	format := fs.String("format", "transactions", "transactions or baskets")
@@ -73,8 +68,8 @@ func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) err
 	fs.StringVar(&cols.Description, "description-col", "", "product title column (optional)")
 	dateFormat := fs.String("date-format", "", "Go layout of the dates (default 2006-01-02)")
 	currency := fs.String("currency", "", "currency of every row when the file has no currency column")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("recommend eval: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, recommendEvalUsage); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend eval needs --transactions FILE and no other arguments (see ritorno recommend eval --help)")
