@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/clv"
@@ -105,7 +106,15 @@ func runCLV(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(purchases) == 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s", *path)
+		skipped := map[string]int64{}
+		for k, v := range in.Skipped {
+			skipped[k] = int64(v)
+		}
+		if in.Rows == 0 {
+			return ritorno.Errorf(ritorno.EINVALID, "file %s has a header but no rows", *path)
+		}
+		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s: all %d rows skipped (most often: %s)",
+			*path, in.Rows, mostCommon(skipped))
 	}
 	end := in.Last
 	if *calEnd != "" {
@@ -136,9 +145,9 @@ type clvColumns struct {
 
 // readCLVPurchases reads the purchases of a transactions CSV, plain or gzip.
 func readCLVPurchases(path string, cols clvColumns, layout, currency string, in *clvInput) ([]clv.Purchase, error) {
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "open %s: %v", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
@@ -155,10 +164,13 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "%s has no header line", path)
+		return nil, ritorno.Errorf(ritorno.EINVALID, "file %s has no CSV header line", path)
 	}
 	index := map[string]int{}
 	for i, h := range header {
+		if !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "file %s is not a CSV: its first line holds binary data", path)
+		}
 		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
 	col := func(name string) (int, error) {
@@ -167,7 +179,11 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 		}
 		i, ok := index[name]
 		if !ok {
-			return 0, ritorno.Errorf(ritorno.EINVALID, "%s has no column %q (columns: %s)", path, name, strings.Join(header, ", "))
+			cols := strings.Join(header, ", ")
+			if r := []rune(cols); len(r) > 200 {
+				cols = string(r[:200]) + "…"
+			}
+			return 0, ritorno.Errorf(ritorno.EINVALID, "file %s has no column %q (columns: %s)", path, name, cols)
 		}
 		return i, nil
 	}
@@ -205,6 +221,10 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 			continue
 		} else if err != nil {
 			return nil, ritorno.Errorf(ritorno.EINVALID, "read %s: %v", path, err)
+		}
+		if len(rec) < len(header) {
+			in.Skipped["row has fewer columns than the header"]++
+			continue
 		}
 		if ii >= 0 && strings.HasPrefix(field(rec, ii), cols.cancelPrefix) {
 			in.Skipped["cancellation"]++

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -84,9 +83,9 @@ func runRecommendEval(ctx context.Context, args []string, stdout, _ io.Writer) e
 			return usageErrorf("recommend eval: --split-date %q is not YYYY-MM-DD", *splitArg)
 		}
 	}
-	f, err := os.Open(*path)
+	f, err := openInput(*path)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "open %s: %v", *path, err)
+		return err
 	}
 	defer f.Close()
 	in := recommendEvalInput{File: *path, Format: *format, Skipped: map[string]int64{}}
@@ -108,7 +107,11 @@ func runRecommendEval(ctx context.Context, args []string, stdout, _ io.Writer) e
 	}
 	in.Kept = len(lines)
 	if len(lines) == 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "no purchase lines could be read from %s", *path)
+		if in.Rows == 0 {
+			return ritorno.Errorf(ritorno.EINVALID, "file %s has no rows", *path)
+		}
+		return ritorno.Errorf(ritorno.EINVALID, "no purchase lines could be read from %s: all %d rows skipped (most often: %s)",
+			*path, in.Rows, mostCommon(in.Skipped))
 	}
 	if split.IsZero() {
 		split = defaultSplit(lines)
@@ -141,11 +144,7 @@ func readEvalTransactions(r io.Reader, opts transactions.Options, in *recommendE
 			in.Skipped["cancellation"]++
 			continue
 		case errors.As(err, &le):
-			reason := le.Err.Error()
-			if i := strings.IndexAny(reason, "\"0123456789-"); i > 0 {
-				reason = strings.TrimSpace(reason[:i])
-			}
-			in.Skipped[reason]++
+			in.Skipped[transactions.Reason(le.Err)]++
 			continue
 		case err != nil:
 			return nil, ritorno.Errorf(ritorno.EINVALID, "read: %v", err)
