@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -85,7 +86,9 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 			if err != nil || id <= 0 {
 				return usageErrorf("webhooks replay: %q is not a delivery id", a)
 			}
-			ids = append(ids, id)
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
 		}
 		var st ritorno.DeliveryStatus
 		if *status != "" {
@@ -107,6 +110,10 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 			return err
 		}
 		fmt.Fprintf(stdout, "queued %d deliveries again; a running server processes them\n", n)
+		if missing := int64(len(ids)) - n; len(ids) > 0 && missing > 0 {
+			// Not found is an error: an id that is unknown or not final was not queued.
+			return ritorno.Errorf(ritorno.ENOTFOUND, "%d of the %d deliveries named were not queued: unknown ids, or not dead, failed or ignored", missing, len(ids))
+		}
 		return nil
 	}
 	return usageErrorf("unknown webhooks subcommand %q (list, replay)", args[0])

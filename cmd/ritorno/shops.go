@@ -390,7 +390,11 @@ func shopsRemove(ctx context.Context, db *store.DB, _ Config, args []string, _ i
 func findShop(ctx context.Context, db *store.DB, arg string) (ritorno.Shop, error) {
 	var id int64
 	if _, err := fmt.Sscanf(arg, "%d", &id); err == nil && fmt.Sprint(id) == arg {
-		return db.Shop(ctx, id)
+		shop, err := db.Shop(ctx, id)
+		if ritorno.ErrorCode(err) == ritorno.ENOTFOUND {
+			return shop, ritorno.Errorf(ritorno.ENOTFOUND, "no shop with id %d (ritorno shops list)", id)
+		}
+		return shop, err
 	}
 	if strings.Contains(arg, "://") {
 		u, err := ritorno.NormalizeStoreURL(arg, true)
