@@ -33,6 +33,8 @@ to purchases up to that day and the rest is a holdout: predicted and actual repe
 purchases in it are printed, in total and by frequency.
 --preset online-retail reads the UCI Online Retail data set (CustomerID, InvoiceDate,
 Quantity × UnitPrice in GBP; cancellation invoices "C…" skipped).
+Exit status 1 when no purchase can be read from the file (the error names the most
+common reason rows were skipped).
 `
 
 // clvInput is what clv fit read, printed beside the report.

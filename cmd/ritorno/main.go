@@ -48,7 +48,7 @@ Usage:
                                 WooCommerce orders export or a Shopify bulk export
   ritorno analytics --shop SHOP [--from D --to D] [--compute]
                                 a shop's retention figures and segments as JSON
-  ritorno recommend --shop SHOP --product ID | --cart IDS | --customer ID
+  ritorno recommend --shop SHOP --product ID|HANDLE|SKU | --cart IDS | --customer ID
                                 what a shopper would be recommended, with reasons, as JSON
   ritorno recommend eval --transactions FILE …
                                 evaluate the recommendation strategies on a transactions file
@@ -62,7 +62,10 @@ Usage:
   ritorno help                  this text
 
 Configuration is read from the environment; run "ritorno help env" for the variables.
-Each command takes --help.
+Each command takes --help. Only serve, migrate, shops add, import and the benchmarks create
+the embedded database (RITORNO_DATA_DIR); the other commands need an existing one.
+Exit status: 0 done, 1 the command failed (including not found), 2 bad command line or
+configuration.
 `
 
 // dbUse is what a command may do to the database.

@@ -38,6 +38,8 @@ customers or dates (e.g. the groceries data): baskets are dated one minute apart
 order, so the default split keeps the last 20% of baskets for the test, and only
 basket_completion is computed.
 Without --split-date the split is the date before which 80% of the orders fall.
+Exit status 1 when no purchase line can be read from the file (the error names the most
+common reason rows were skipped).
 `
 
 // recommendEvalInput is what the evaluation read, printed beside the report.
