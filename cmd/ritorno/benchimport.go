@@ -402,9 +402,9 @@ func generateOrdersFile(ctx context.Context, source, path string, n int64) (benc
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		src, err := os.Open(source)
+		src, err := openInput(source)
 		if err != nil {
-			return out, ritorno.Errorf(ritorno.EINVALID, "the online retail data set: %v (see --source)", err)
+			return out, ritorno.Errorf(ritorno.EINVALID, "the online retail data set (--source): %s", ritorno.ErrorMessage(err))
 		}
 		rd, err := transactions.NewReader(src, opts)
 		if err != nil {
