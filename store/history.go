@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -160,6 +162,48 @@ func (db *DB) Product(ctx context.Context, shopID, platformID int64) (ritorno.Pr
 		return ritorno.Product{}, translate(err, "product variants")
 	}
 	return productFromRows(row, variants), nil
+}
+
+// ProductByReference finds the shop's product a person names: by its platform id, its
+// handle or one of its variants' SKU, in that order (an operator knows a product by any of
+// them). Handles and SKUs match exactly; the lowest platform id wins a tie.
+func (db *DB) ProductByReference(ctx context.Context, shopID int64, ref string) (ritorno.Product, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ritorno.Product{}, ritorno.Errorf(ritorno.EINVALID, "product reference is empty")
+	}
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
+		p, err := db.Product(ctx, shopID, id)
+		if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+			return p, err
+		}
+	}
+	var ids []int64
+	if err := db.scoped(ctx, shopID, &productRow{}).Where("handle = ?", ref).
+		Order("platform_id").Limit(1).Pluck("platform_id", &ids).Error; err != nil {
+		return ritorno.Product{}, translate(err, "product")
+	}
+	if len(ids) == 0 {
+		if err := db.scoped(ctx, shopID, &variantRow{}).Where("sku = ?", ref).
+			Order("product_platform_id").Limit(1).Pluck("product_platform_id", &ids).Error; err != nil {
+			return ritorno.Product{}, translate(err, "product")
+		}
+	}
+	if len(ids) == 0 {
+		return ritorno.Product{}, ritorno.Errorf(ritorno.ENOTFOUND, "product not found by id, handle or SKU")
+	}
+	return db.Product(ctx, shopID, ids[0])
+}
+
+// ProductSold reports whether any of the shop's order lines is of the product: a product
+// can be known from sales before (or without) its catalog entry.
+func (db *DB) ProductSold(ctx context.Context, shopID, productID int64) (bool, error) {
+	var ids []int64
+	if err := db.scoped(ctx, shopID, &lineItemRow{}).Where("product_platform_id = ?", productID).
+		Limit(1).Pluck("product_platform_id", &ids).Error; err != nil {
+		return false, translate(err, "order lines")
+	}
+	return len(ids) > 0, nil
 }
 
 // ListProducts returns up to limit products (with variants) with a platform id above after.

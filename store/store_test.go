@@ -150,6 +150,47 @@ func TestProductUpsertReplacesVariants(t *testing.T) {
 	})
 }
 
+// TestProductByReference: an operator names a product by platform id, handle or SKU; shop
+// B never finds shop A's product; an unknown reference is ENOTFOUND.
+func TestProductByReference(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "alpha.myshopify.com")
+		other := mustShop(t, db, "beta.myshopify.com")
+		if _, err := db.UpsertProduct(ctx, shop.ID, sampleProduct(7)); err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range []string{"7", "coffee-beans", "B-1000", " B-250 "} {
+			if p, err := db.ProductByReference(ctx, shop.ID, ref); err != nil || p.PlatformID != 7 || len(p.Variants) != 2 {
+				t.Errorf("ProductByReference(%q) = %d, %v; want product 7", ref, p.PlatformID, err)
+			}
+			if _, err := db.ProductByReference(ctx, other.ID, ref); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+				t.Errorf("shop B found shop A's product by %q: %v", ref, err)
+			}
+		}
+		for _, ref := range []string{"8", "85123A", "coffee", "b-1000"} {
+			if _, err := db.ProductByReference(ctx, shop.ID, ref); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+				t.Errorf("ProductByReference(%q) = %v, want ENOTFOUND", ref, err)
+			}
+		}
+		if _, err := db.ProductByReference(ctx, shop.ID, " "); ritorno.ErrorCode(err) != ritorno.EINVALID {
+			t.Errorf("empty reference: %v, want EINVALID", err)
+		}
+		if _, err := db.UpsertOrder(ctx, shop.ID, sampleOrder(1001, 42)); err != nil {
+			t.Fatal(err)
+		}
+		sold := sampleOrder(1001, 42).LineItems[0].ProductPlatformID
+		for _, c := range []struct {
+			shopID, product int64
+			want            bool
+		}{{shop.ID, sold, true}, {shop.ID, sold + 1000, false}, {other.ID, sold, false}} {
+			if got, err := db.ProductSold(ctx, c.shopID, c.product); err != nil || got != c.want {
+				t.Errorf("ProductSold(shop %d, %d) = %v, %v; want %v", c.shopID, c.product, got, err, c.want)
+			}
+		}
+	})
+}
+
 func TestOrderRoundTripAndStaleness(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -98,6 +98,19 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B reads A's product: %v", err)
 		}
 	},
+	"ProductByReference": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		for _, ref := range []string{"7", "coffee-beans", "B-250"} {
+			if _, err := db.ProductByReference(ctx, b.ID, ref); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+				t.Fatalf("B finds A's product by %q: %v", ref, err)
+			}
+		}
+	},
+	"ProductSold": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		product := sampleOrder(1001, 42).LineItems[0].ProductPlatformID
+		if sold, err := db.ProductSold(ctx, b.ID, product); err != nil || sold {
+			t.Fatalf("B sees A's sales of product %d: %v, %v", product, sold, err)
+		}
+	},
 	"ListProducts": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if list, err := db.ListProducts(ctx, b.ID, 0, 100); err != nil || len(list) != 0 {
 			t.Fatalf("B lists %d products of A, %v", len(list), err)

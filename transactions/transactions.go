@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ritorno/ritorno"
 )
@@ -80,6 +82,35 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Row, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
+// rowError is what is wrong with one row. Its reason names the field and the kind of
+// problem and is the same for every row with that problem, so a summary can count rows by
+// it; the message adds counts but never the cell's text (it may be anything, even binary).
+type rowError struct{ reason, msg string }
+
+func (e *rowError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.reason
+}
+
+func rowErrorf(reason string) error { return &rowError{reason: reason} }
+
+// Reason is the kind of a row's problem, without the row's values: a key to count skipped
+// rows by. Errors that are not a row's problem give their message.
+func Reason(err error) string {
+	var re *rowError
+	switch {
+	case errors.As(err, &re):
+		return re.reason
+	case errors.Is(err, ErrCancellation):
+		return "cancellation order"
+	case errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrBareQuote):
+		return "malformed CSV quoting"
+	}
+	return err.Error()
+}
+
 // ErrCancellation marks a row of a cancellation order (see Options.CancellationPrefix).
 var ErrCancellation = errors.New("cancellation order (it does not name the order it cancels)")
 
@@ -89,6 +120,7 @@ type Reader struct {
 	opts  Options
 	index map[string]int // column name → position
 	row   int
+	width int // columns of the header
 }
 
 // NewReader reads the header and checks that every needed column is there. A gzip
@@ -114,10 +146,17 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	c.FieldsPerRecord = -1 // a short row is reported as that row's error, not the file's
 	header, err := c.Read()
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "read the header line: %v", err)
+		if err == io.EOF {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "the file is empty: a CSV needs a header line")
+		}
+		return nil, ritorno.Errorf(ritorno.EINVALID, "the header line is not CSV: %s", Reason(err))
 	}
 	index := map[string]int{}
 	for i, name := range header {
+		if !printable(name) {
+			// Never echo it: a binary file's bytes would land in the error.
+			return nil, ritorno.Errorf(ritorno.EINVALID, "the file is not a CSV: its first line holds binary data")
+		}
 		index[strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))] = i
 	}
 	need := []struct{ flag, name string }{{"--customer-col", opts.Columns.Customer}, {"--order-col", opts.Columns.Order},
@@ -126,7 +165,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	for _, n := range need {
 		if _, ok := index[n.name]; !ok {
 			return nil, ritorno.Errorf(ritorno.EINVALID, "the header has no column %q (rename with %s; the header has: %s)",
-				n.name, n.flag, strings.Join(header, ", "))
+				n.name, n.flag, headerList(header))
 		}
 	}
 	if _, ok := index[opts.Columns.Currency]; !ok {
@@ -138,7 +177,39 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err := ritorno.ValidateCurrency(opts.Currency); opts.Currency != "" && err != nil {
 		return nil, err
 	}
-	return &Reader{csv: c, opts: opts, index: index, row: 1}, nil
+	return &Reader{csv: c, opts: opts, index: index, row: 1, width: len(header)}, nil
+}
+
+// headerList names a header's columns for an error, shortened when long.
+func headerList(header []string) string {
+	s := strings.Join(header, ", ")
+	if len(header) == 1 && strings.Contains(s, ";") {
+		s += " (one column: is the file separated by semicolons?)"
+	}
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// printable reports whether a header cell is text: valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // Next returns the next line. A row that cannot be read comes back as a *LineError (go
@@ -153,7 +224,7 @@ func (r *Reader) Next() (Line, error) {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			r.row = pe.Line
-			return Line{}, &LineError{Row: pe.Line, Err: pe.Err}
+			return Line{}, &LineError{Row: pe.Line, Err: &rowError{reason: Reason(pe.Err)}}
 		}
 		return Line{}, err
 	}
@@ -173,7 +244,8 @@ func (r *Reader) cell(rec []string, col string) (string, error) {
 	}
 	i := r.index[col]
 	if i >= len(rec) {
-		return "", fmt.Errorf("has %d fields, no %q", len(rec), col)
+		return "", &rowError{reason: "row has fewer columns than the header",
+			msg: fmt.Sprintf("row has %d %s, expected %d", len(rec), plural(len(rec), "column"), r.width)}
 	}
 	return strings.TrimSpace(rec[i]), nil
 }
@@ -193,31 +265,31 @@ func (r *Reader) parse(rec []string) (Line, error) {
 		}
 	}
 	if l.OrderID == "" {
-		return Line{}, fmt.Errorf("no order id in %q", c.Order)
+		return Line{}, rowErrorf("no order id")
 	}
 	if r.opts.CancellationPrefix != "" && strings.HasPrefix(l.OrderID, r.opts.CancellationPrefix) {
 		return Line{}, ErrCancellation
 	}
 	if l.ProductID == "" {
-		return Line{}, fmt.Errorf("no product id in %q", c.Product)
+		return Line{}, rowErrorf("no product id")
 	}
 	if l.Quantity, err = strconv.ParseInt(qty, 10, 64); err != nil {
-		return Line{}, fmt.Errorf("quantity %q is not a whole number", qty)
+		return Line{}, rowErrorf("quantity is not a whole number")
 	}
 	if l.Quantity <= 0 {
-		return Line{}, fmt.Errorf("quantity %d is not positive (returns and adjustments are not purchases)", l.Quantity)
+		return Line{}, rowErrorf("quantity is not positive (returns and adjustments are not purchases)")
 	}
 	if currency == "" {
 		currency = r.opts.Currency
 	}
 	if l.UnitPrice, err = ritorno.ParseMoney(price, strings.ToUpper(currency)); err != nil {
-		return Line{}, fmt.Errorf("unit price %q: %s", price, ritorno.ErrorMessage(err))
+		return Line{}, rowErrorf("unit price is not a decimal amount in its currency")
 	}
 	if l.UnitPrice.Amount < 0 {
-		return Line{}, fmt.Errorf("unit price %q is negative", price)
+		return Line{}, rowErrorf("unit price is negative")
 	}
 	if l.Date, err = time.ParseInLocation(r.opts.DateLayout, date, r.opts.Location); err != nil {
-		return Line{}, fmt.Errorf("date %q does not match the layout %q", date, r.opts.DateLayout)
+		return Line{}, rowErrorf("date does not match the layout " + r.opts.DateLayout + " (--date-format)")
 	}
 	// Data sets export integer ids as floats ("17850.0").
 	l.CustomerID = strings.TrimSuffix(l.CustomerID, ".0")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 
@@ -105,17 +104,13 @@ type insightsView struct {
 }
 
 func runAnalytics(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, analyticsUsage)
-		return nil
-	}
 	fs := newFlagSet("analytics")
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
 	fromArg := fs.String("from", "", "first day of the period (YYYY-MM-DD, shop time zone)")
 	toArg := fs.String("to", "", "day after the period (YYYY-MM-DD, exclusive)")
 	compute := fs.Bool("compute", false, "recompute the insights first and time the stages")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("analytics: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, analyticsUsage); err != nil {
+		return err
 	}
 	if *shopArg == "" || fs.NArg() > 0 || (*fromArg == "") != (*toArg == "") {
 		return usageErrorf("analytics needs --shop, and --from with --to or neither (see ritorno analytics --help)")

@@ -77,29 +77,32 @@ func machineInfo() benchMachine {
 // plain insert ceiling, then signed orders/create deliveries over loopback to a server in
 // this process, then it waits until every acknowledged delivery is processed.
 func runBench(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "import" { // the import benchmark: benchimport.go
+	const benchUsage = "Usage:\n  ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE]\n  ritorno bench import [--orders N] [--file F]\n  ritorno bench storefront [--orders N] [--step-duration 20s]\n  ritorno bench soak [--duration 3m] [--kill-every 5s] [--pg-restart-cmd CMD]\n\nLoad and throughput benchmarks; each prints JSON (ritorno bench NAME --help).\n"
+	if len(args) == 0 {
+		return usageErrorf("bench needs a benchmark: webhooks, import, storefront or soak (ritorno bench --help)")
+	}
+	if wantsHelp(args[:1]) {
+		fmt.Fprint(stdout, benchUsage)
+		return nil
+	}
+	if err := subcommand("bench", args[0]); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "import": // the import benchmark: benchimport.go
 		return runBenchImport(ctx, cfg, args[1:], stdout, os.Stderr)
-	}
-	if len(args) > 0 && args[0] == "storefront" { // the storefront benchmark: benchstorefront.go
+	case "storefront": // the storefront benchmark: benchstorefront.go
 		return runBenchStorefront(ctx, cfg, args[1:], stdout)
-	}
-	if len(args) > 0 && args[0] == "soak" { // the kill-and-restart soak: benchsoak.go
+	case "soak": // the kill-and-restart soak: benchsoak.go
 		return runBenchSoak(ctx, cfg, args[1:], stdout, os.Stderr)
-	}
-	if len(args) == 0 || args[0] != "webhooks" {
-		return usageErrorf("usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE] | ritorno bench import [--orders N] [--file F] | ritorno bench storefront [--orders N] [--step-duration 20s] | ritorno bench soak [--duration 3m] [--kill-every 5s] [--pg-restart-cmd CMD]")
 	}
 	fs := newFlagSet("bench webhooks")
 	duration := fs.Duration("duration", 10*time.Second, "how long each phase sends")
 	concurrency := fs.Int("concurrency", 16, "concurrent senders (and inserters for the ceiling)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the delivery phase to this file")
 	ackOnly := fs.Bool("ack-only", false, "acknowledge without processing while loading (isolates receipt); processing runs after")
-	if wantsHelp(args[1:]) {
-		fmt.Fprint(stdout, "Usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE]\n\nMeasures, on the configured database and loopback only: the plain single-row insert\nrate (the ceiling), signed deliveries acknowledged per second with p50/p99 latency, and\nprocessing throughput until every acknowledged delivery is processed. Prints JSON.\n")
-		return nil
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("bench webhooks: %v", err)
+	if err := parseFlags(ctx, fs, args[1:], stdout, "Usage: ritorno bench webhooks [--duration 10s] [--concurrency 16] [--cpuprofile FILE]\n\nMeasures, on the configured database and loopback only: the plain single-row insert\nrate (the ceiling), signed deliveries acknowledged per second with p50/p99 latency, and\nprocessing throughput until every acknowledged delivery is processed. Prints JSON.\n"); err != nil {
+		return err
 	}
 	if *duration <= 0 || *duration > 10*time.Minute || *concurrency < 1 || *concurrency > 256 {
 		return usageErrorf("bench webhooks: duration must be in (0, 10m] and concurrency in [1, 256]")

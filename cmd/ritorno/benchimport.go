@@ -121,12 +121,8 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	batch := fs.Int("batch", history.DefaultImportBatch, "orders per write")
 	baseline := fs.Int64("baseline-orders", 20_000, "orders of the baselines (0 skips them)")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile of this process during the import")
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, benchImportUsage)
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("bench import: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, benchImportUsage); err != nil {
+		return err
 	}
 	if *orders < 1 || *batch < 1 || *baseline < 0 || fs.NArg() > 0 {
 		return usageErrorf("bench import: --orders and --batch must be positive, --baseline-orders not negative (see --help)")
@@ -407,9 +403,9 @@ func generateOrdersFile(ctx context.Context, source, path string, n int64) (benc
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		src, err := os.Open(source)
+		src, err := openInput(source)
 		if err != nil {
-			return out, ritorno.Errorf(ritorno.EINVALID, "the online retail data set: %v (see --source)", err)
+			return out, ritorno.Errorf(ritorno.EINVALID, "the online retail data set (--source): %s", ritorno.ErrorMessage(err))
 		}
 		rd, err := transactions.NewReader(src, opts)
 		if err != nil {

@@ -182,6 +182,12 @@ func (r *soakRun) pace() {
 	time.Sleep(slot.Sub(now))
 }
 
+const benchSoakUsage = "Usage: ritorno bench soak [--duration 3m] [--shops 4] [--kill-every 5s] [--pg-restart-cmd CMD] [--drain-timeout 5m]\n\n"+
+			"Sends signed Shopify deliveries over loopback to `ritorno serve` on RITORNO_DATABASE_URL (a throwaway\n"+
+			"PostgreSQL on this machine), kills the server with SIGKILL every few seconds and restarts it, restarts\n"+
+			"PostgreSQL once, then checks exactly-once application, the newest versions and the redactions in every\n"+
+			"table and in the server's log. Prints JSON; exits non-zero on any failure. make soak runs it.\n"
+
 func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench soak")
 	duration := fs.Duration("duration", 3*time.Minute, "how long deliveries are sent while the server is killed")
@@ -196,16 +202,8 @@ func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr
 	workDir := fs.String("work-dir", "", "folder for the server's log and the database dump (default: a new temp folder)")
 	bin := fs.String("binary", "", "the ritorno binary to serve with (default: this one)")
 	skip := fs.String("skip", "", "comma-separated cases to leave out, only to demonstrate the harness before a fix: "+strings.Join(soakCases, ", "))
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, "Usage: ritorno bench soak [--duration 3m] [--shops 4] [--kill-every 5s] [--pg-restart-cmd CMD] [--drain-timeout 5m]\n\n"+
-			"Sends signed Shopify deliveries over loopback to `ritorno serve` on RITORNO_DATABASE_URL (a throwaway\n"+
-			"PostgreSQL on this machine), kills the server with SIGKILL every few seconds and restarts it, restarts\n"+
-			"PostgreSQL once, then checks exactly-once application, the newest versions and the redactions in every\n"+
-			"table and in the server's log. Prints JSON; exits non-zero on any failure. make soak runs it.\n")
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("bench soak: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, benchSoakUsage); err != nil {
+		return err
 	}
 	if *duration <= 0 || *duration > 30*time.Minute || *shops < 1 || *shops > 50 || *perWave < 2 || *perWave > 100 ||
 		*concurrency < 1 || *concurrency > 64 || *rate < 1 || *rate > 10000 || *killEvery < 0 || *drain <= 0 || *drain > time.Hour {

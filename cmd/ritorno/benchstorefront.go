@@ -184,12 +184,8 @@ func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout i
 	fs.DurationVar(&o.p99, "p99", 10*time.Millisecond, "latency bound of a sustainable rate")
 	fs.IntVar(&o.limit, "limit", 4, "items per request")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "CPU profile of the load phases")
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, benchStorefrontUsage)
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("bench storefront: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, benchStorefrontUsage); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:

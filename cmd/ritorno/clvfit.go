@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/clv"
@@ -32,6 +33,8 @@ to purchases up to that day and the rest is a holdout: predicted and actual repe
 purchases in it are printed, in total and by frequency.
 --preset online-retail reads the UCI Online Retail data set (CustomerID, InvoiceDate,
 Quantity × UnitPrice in GBP; cancellation invoices "C…" skipped).
+Exit status 1 when no purchase can be read from the file (the error names the most
+common reason rows were skipped).
 `
 
 // clvInput is what clv fit read, printed beside the report.
@@ -48,19 +51,18 @@ type clvInput struct {
 	MoneyUnit      string         `json:"money_unit"`
 }
 
-func runCLV(_ context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+func runCLV(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("clv needs a subcommand: fit (ritorno clv --help)")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, clvUsage)
 		return nil
 	}
-	if args[0] != "fit" {
-		return usageErrorf("unknown clv subcommand %q (fit)", args[0])
+	if err := subcommand("clv", args[0]); err != nil {
+		return err
 	}
 	args = args[1:]
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, clvUsage)
-		return nil
-	}
 	fs := newFlagSet("clv fit")
 	path := fs.String("transactions", "", "the transactions CSV")
 	preset := fs.String("preset", "", "online-retail")
@@ -73,8 +75,8 @@ func runCLV(_ context.Context, args []string, stdout io.Writer) error {
 	currency := fs.String("currency", "USD", "currency of the amounts (for their decimals)")
 	calEnd := fs.String("calibration-end", "", "last day of the calibration period (YYYY-MM-DD); default: the last purchase day")
 	unitName := fs.String("time-unit", "day", "day or week")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("clv fit: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, clvUsage); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		return usageErrorf("clv fit needs --transactions FILE and no other arguments")
@@ -106,7 +108,15 @@ func runCLV(_ context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(purchases) == 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s", *path)
+		skipped := map[string]int64{}
+		for k, v := range in.Skipped {
+			skipped[k] = int64(v)
+		}
+		if in.Rows == 0 {
+			return ritorno.Errorf(ritorno.EINVALID, "file %s has a header but no rows", *path)
+		}
+		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s: all %d rows skipped (most often: %s)",
+			*path, in.Rows, mostCommon(skipped))
 	}
 	end := in.Last
 	if *calEnd != "" {
@@ -137,9 +147,9 @@ type clvColumns struct {
 
 // readCLVPurchases reads the purchases of a transactions CSV, plain or gzip.
 func readCLVPurchases(path string, cols clvColumns, layout, currency string, in *clvInput) ([]clv.Purchase, error) {
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "open %s: %v", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
@@ -156,10 +166,13 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "%s has no header line", path)
+		return nil, ritorno.Errorf(ritorno.EINVALID, "file %s has no CSV header line", path)
 	}
 	index := map[string]int{}
 	for i, h := range header {
+		if !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
+			return nil, ritorno.Errorf(ritorno.EINVALID, "file %s is not a CSV: its first line holds binary data", path)
+		}
 		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
 	col := func(name string) (int, error) {
@@ -168,7 +181,11 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 		}
 		i, ok := index[name]
 		if !ok {
-			return 0, ritorno.Errorf(ritorno.EINVALID, "%s has no column %q (columns: %s)", path, name, strings.Join(header, ", "))
+			cols := strings.Join(header, ", ")
+			if r := []rune(cols); len(r) > 200 {
+				cols = string(r[:200]) + "…"
+			}
+			return 0, ritorno.Errorf(ritorno.EINVALID, "file %s has no column %q (columns: %s)", path, name, cols)
 		}
 		return i, nil
 	}
@@ -206,6 +223,10 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 			continue
 		} else if err != nil {
 			return nil, ritorno.Errorf(ritorno.EINVALID, "read %s: %v", path, err)
+		}
+		if len(rec) < len(header) {
+			in.Skipped["row has fewer columns than the header"]++
+			continue
 		}
 		if ii >= 0 && strings.HasPrefix(field(rec, ii), cols.cancelPrefix) {
 			in.Skipped["cancellation"]++

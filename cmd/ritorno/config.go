@@ -3,10 +3,13 @@ package main
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -41,6 +44,9 @@ type Config struct {
 	ShutdownTimeout   time.Duration // RITORNO_SHUTDOWN_TIMEOUT
 	MaxBodyBytes      int64         // RITORNO_MAX_BODY_BYTES
 	InboxRetention    time.Duration // RITORNO_INBOX_RETENTION
+	// openExisting is set for commands that must not create the embedded database or its
+	// key (everything but serve, migrate, shops add, import and the benchmarks).
+	openExisting bool
 }
 
 // envVar documents one variable; the README's table is written from the same facts.
@@ -202,10 +208,13 @@ func (c Config) embedded() bool { return c.DatabaseURL == "" }
 // dsn is what store.Open takes.
 func (c Config) dsn() string {
 	if c.embedded() {
-		return "sqlite:" + filepath.Join(c.DataDir, "ritorno.db")
+		return "sqlite:" + c.dbFile()
 	}
 	return c.DatabaseURL
 }
+
+// dbFile is the embedded database's file.
+func (c Config) dbFile() string { return filepath.Join(c.DataDir, "ritorno.db") }
 
 // keyFile is where the embedded default keeps its generated encryption key.
 func (c Config) keyFile() string { return filepath.Join(c.DataDir, "encryption.key") }
@@ -215,6 +224,12 @@ func (c Config) keyFile() string { return filepath.Join(c.DataDir, "encryption.k
 func (c *Config) resolveEncryptionKey() error {
 	if c.EncryptionKey != nil {
 		return nil
+	}
+	if c.openExisting {
+		// The database exists (openDatabase checked): a new key could not read it.
+		if _, err := os.Stat(c.keyFile()); errors.Is(err, fs.ErrNotExist) {
+			return configErrorf("encryption key: no key file at %s beside the database, and RITORNO_ENCRYPTION_KEY is unset", c.keyFile())
+		}
 	}
 	key, created, err := secrets.LoadOrCreateKeyFile(c.keyFile())
 	if err != nil {

@@ -11,13 +11,13 @@ import (
 
 // runHealthcheck probes the local server's /healthz, for container HEALTHCHECKs: the
 // runtime image has no shell or curl, so the binary checks itself.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "Usage: ritorno healthcheck\n\nExits 0 if http://127.0.0.1<port of RITORNO_ADDR>/healthz answers 200 within 3 s, else 1.")
-		if args[0] == "-h" || args[0] == "--help" {
-			return exitOK
-		}
-		return exitUsage
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("healthcheck")
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno healthcheck\n\nExits 0 if http://127.0.0.1<port of RITORNO_ADDR>/healthz answers 200 within 3 s, else 1.\n"); err != nil {
+		return report(stderr, err)
+	}
+	if fs.NArg() > 0 {
+		return report(stderr, usageErrorf("healthcheck takes no arguments"))
 	}
 	addr := getenv("RITORNO_ADDR")
 	if addr == "" {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,7 +39,9 @@ CSV columns (default names; rename with the flags):
 Rows of one order must be consecutive. A row that cannot be read is reported with its
 line number and skipped; so are returns (quantity <= 0) and the preset's cancellation
 invoices. Orders without a customer are kept, counted for the shop, never for a customer.
-Prints a summary as JSON; progress goes to standard error.
+Prints a summary as JSON, skipped rows counted by reason; progress goes to standard error.
+Exit status 1 when the file has no rows, when a CSV or WooCommerce file gives no order, or
+when more than half of its rows are refused (what was written stays written).
 `
 
 // importSummary is what `ritorno import` prints.
@@ -69,14 +72,12 @@ const maxSkipExamples = 20
 // skip counts an unreadable record; where says which ("line 12", "element 3", an object id).
 func (s *importSummary) skip(where string, err error) {
 	s.Skipped++
-	reason := ritorno.ErrorMessage(err)
+	reason, key := ritorno.ErrorMessage(err), ""
 	var le *transactions.LineError
 	if errors.As(err, &le) {
-		reason = le.Err.Error()
-	}
-	key := reason
-	if i := strings.IndexAny(key, "\"0123456789"); i > 0 {
-		key = strings.TrimSpace(key[:i]) // group "quantity -3 is…" with "quantity -1 is…"
+		reason, key = le.Err.Error(), transactions.Reason(le.Err)
+	} else {
+		key = skipKey(reason)
 	}
 	if s.Reasons == nil {
 		s.Reasons = map[string]int64{}
@@ -115,12 +116,8 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	dateFormat := fs.String("date-format", "", "Go layout of the dates (default 2006-01-02)")
 	currency := fs.String("currency", "", "currency of every row when the file has no currency column")
 	batch := fs.Int("batch", history.DefaultImportBatch, "orders written per batch")
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, importUsage)
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("import: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, importUsage); err != nil {
+		return err
 	}
 	if *shopArg == "" || fs.NArg() != 1 {
 		return usageErrorf("import needs --shop and one FILE (see ritorno import --help)")
@@ -131,9 +128,9 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		return usageErrorf("import: %s", ritorno.ErrorMessage(err))
 	}
 
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "open %s: %v", path, err)
+		return err
 	}
 	defer f.Close()
 	info, _ := f.Stat()
@@ -184,8 +181,38 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		writeJSON(stdout, sum) // what was written before the failure stays written
 		return err
 	}
-	return writeJSON(stdout, sum)
+	if err := writeJSON(stdout, sum); err != nil {
+		return err
+	}
+	return sum.verdict()
 }
+
+// verdict fails an import that refused its file: no row read, no order written from a CSV
+// or WooCommerce file, or more than half of the rows refused. The summary is printed first,
+// so the reasons are there to read.
+func (s *importSummary) verdict() error {
+	written := s.Orders.Inserted + s.Orders.Updated + s.Orders.Unchanged
+	switch {
+	case s.Lines == 0:
+		return ritorno.Errorf(ritorno.EINVALID, "file %s has no rows to import", s.File)
+	case s.Skipped*2 > s.Lines || (written == 0 && s.Format != "shopify-bulk-jsonl"):
+		return ritorno.Errorf(ritorno.EINVALID, "file %s: %d of %d rows refused (most often: %s), %d orders written; the summary lists the reasons",
+			s.File, s.Skipped, s.Lines, mostCommon(s.Reasons), written)
+	}
+	return nil
+}
+
+// skipKey groups messages that differ only in their values ("order 12: …" and "order 13:
+// …"): numbers become N and quoted text "…", so the key stays a readable sentence.
+func skipKey(msg string) string {
+	msg = quotedText.ReplaceAllString(msg, "\"…\"")
+	return numbers.ReplaceAllString(msg, "N")
+}
+
+var (
+	quotedText = regexp.MustCompile(`"[^"]*"`)
+	numbers    = regexp.MustCompile(`-?\b\d+(\.\d+)?\b`)
+)
 
 func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
 	rd, err := transactions.NewReader(r, opts)

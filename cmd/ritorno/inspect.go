@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,18 +18,16 @@ import (
 // The operator's inspection commands: the webhook inbox, a buyer's history, data requests.
 
 func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if len(args) == 0 || wantsHelp(args[:1]) {
-		fmt.Fprint(stdout, "Usage:\n  ritorno webhooks list [--status STATUS] [--shop SHOP] [--limit N] [--json]\n  ritorno webhooks replay ID [ID…] | --status dead|failed|ignored\n\nLists the webhook inbox, or queues final deliveries again (dead-lettered, failed or\nignored ones; a replayed delivery starts with a fresh attempt count).\n")
-		if len(args) == 0 {
-			return usageErrorf("webhooks needs a subcommand: list or replay")
-		}
+	if len(args) == 0 {
+		return usageErrorf("webhooks needs a subcommand: list or replay (ritorno webhooks --help)")
+	}
+	if wantsHelp(args[:1]) {
+		fmt.Fprint(stdout, webhooksUsage)
 		return nil
 	}
-	db, err := openMigrated(ctx, &cfg)
-	if err != nil {
+	if err := subcommand("webhooks", args[0]); err != nil {
 		return err
 	}
-	defer db.Close()
 	switch args[0] {
 	case "list":
 		fs := newFlagSet("webhooks list")
@@ -36,9 +35,14 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 		shopArg := fs.String("shop", "", "only this shop (domain, URL or id)")
 		limit := fs.Int("limit", 100, "at most this many")
 		asJSON := fs.Bool("json", false, "print JSON")
-		if err := fs.Parse(args[1:]); err != nil {
-			return usageErrorf("webhooks list: %v", err)
+		if err := parseFlags(ctx, fs, args[1:], stdout, webhooksUsage); err != nil {
+			return err
 		}
+		db, err := openMigrated(ctx, &cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
 		f := store.DeliveryFilter{Limit: *limit}
 		if *status != "" {
 			if f.Status, err = ritorno.ParseDeliveryStatus(*status); err != nil {
@@ -73,8 +77,8 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 	case "replay":
 		fs := newFlagSet("webhooks replay")
 		status := fs.String("status", "", "replay every delivery with this status (dead, failed or ignored)")
-		if err := fs.Parse(reorderFlags(args[1:])); err != nil {
-			return usageErrorf("webhooks replay: %v", err)
+		if err := parseFlags(ctx, fs, reorderFlags(args[1:]), stdout, webhooksUsage); err != nil {
+			return err
 		}
 		var ids []int64
 		for _, a := range fs.Args() {
@@ -82,10 +86,13 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 			if err != nil || id <= 0 {
 				return usageErrorf("webhooks replay: %q is not a delivery id", a)
 			}
-			ids = append(ids, id)
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
 		}
 		var st ritorno.DeliveryStatus
 		if *status != "" {
+			var err error
 			if st, err = ritorno.ParseDeliveryStatus(*status); err != nil {
 				return usageErrorf("webhooks replay: %s", ritorno.ErrorMessage(err))
 			}
@@ -93,15 +100,32 @@ func runWebhooks(ctx context.Context, cfg Config, args []string, stdout io.Write
 		if (len(ids) == 0) == (st == "") {
 			return usageErrorf("webhooks replay needs delivery ids or --status, not both")
 		}
+		db, err := openMigrated(ctx, &cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
 		n, err := db.ReplayDeliveries(ctx, ids, st)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "queued %d deliveries again; a running server processes them\n", n)
+		if missing := int64(len(ids)) - n; len(ids) > 0 && missing > 0 {
+			// Not found is an error: an id that is unknown or not final was not queued.
+			return ritorno.Errorf(ritorno.ENOTFOUND, "%d of the %d deliveries named were not queued: unknown ids, or not dead, failed or ignored", missing, len(ids))
+		}
 		return nil
 	}
 	return usageErrorf("unknown webhooks subcommand %q (list, replay)", args[0])
 }
+
+const webhooksUsage = `Usage:
+  ritorno webhooks list [--status STATUS] [--shop SHOP] [--limit N] [--json]
+  ritorno webhooks replay ID [ID…] | --status dead|failed|ignored
+
+Lists the webhook inbox, or queues final deliveries again (dead-lettered, failed or
+ignored ones; a replayed delivery starts with a fresh attempt count).
+`
 
 type deliveryView struct {
 	ID         int64  `json:"id"`
@@ -272,12 +296,8 @@ func runHistory(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
 	customer := fs.Int64("customer", 0, "the customer's platform id")
 	email := fs.String("email", "", "a guest buyer's e-mail address (instead of --customer)")
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, "Usage: ritorno history --shop SHOP (--customer ID | --email ADDRESS)\n\nPrints a buyer's purchase history as JSON: identity, orders with line items and\nrefunds, and a summary (orders that count, net spent, first and last order).\n")
-		return nil
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("history: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno history --shop SHOP (--customer ID | --email ADDRESS)\n\nPrints a buyer's purchase history as JSON: identity, orders with line items and\nrefunds, and a summary (orders that count, net spent, first and last order). A buyer\nthe shop has neither a customer record nor an order of is an error (exit status 1).\n"); err != nil {
+		return err
 	}
 	if *shopArg == "" || (*customer == 0) == (*email == "") {
 		return usageErrorf("history needs --shop and one of --customer or --email")
@@ -295,25 +315,38 @@ func runHistory(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	if err != nil {
 		return err
 	}
+	if v.Customer == nil && len(v.Orders) == 0 {
+		if *customer != 0 {
+			return ritorno.Errorf(ritorno.ENOTFOUND, "no customer %d in shop %s", *customer, shop.Domain)
+		}
+		return ritorno.Errorf(ritorno.ENOTFOUND, "no orders by that e-mail address in shop %s", shop.Domain)
+	}
 	return writeJSON(stdout, v)
 }
 
 func runGDPR(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if len(args) == 0 || wantsHelp(args) {
-		fmt.Fprint(stdout, "Usage:\n  ritorno gdpr requests --shop SHOP\n  ritorno gdpr export --shop SHOP --request ID\n\nLists customers' data requests (customers/data_request), or prints the export of one as\nJSON — what Ritorno holds about the customer and the requested orders — for the merchant\nto hand over. Exporting records the time.\n")
-		if len(args) == 0 {
-			return usageErrorf("gdpr needs a subcommand: requests or export")
-		}
+	const gdprUsage = "Usage:\n  ritorno gdpr requests --shop SHOP\n  ritorno gdpr export --shop SHOP --request ID\n\nLists customers' data requests (customers/data_request), or prints the export of one as\nJSON — what Ritorno holds about the customer and the requested orders — for the merchant\nto hand over. Exporting records the time.\n"
+	if len(args) == 0 {
+		return usageErrorf("gdpr needs a subcommand: requests or export (ritorno gdpr --help)")
+	}
+	if wantsHelp(args[:1]) {
+		fmt.Fprint(stdout, gdprUsage)
 		return nil
+	}
+	if err := subcommand("gdpr", args[0]); err != nil {
+		return err
 	}
 	fs := newFlagSet("gdpr " + args[0])
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
-	requestID := fs.Int64("request", 0, "the data request id")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("gdpr: %v", err)
+	var requestID *int64
+	if args[0] == "export" {
+		requestID = fs.Int64("request", 0, "the data request id")
 	}
-	if *shopArg == "" {
-		return usageErrorf("gdpr %s needs --shop", args[0])
+	if err := parseFlags(ctx, fs, args[1:], stdout, gdprUsage); err != nil {
+		return err
+	}
+	if *shopArg == "" || (requestID != nil && *requestID <= 0) {
+		return usageErrorf("gdpr %s needs --shop%s", args[0], map[bool]string{true: " and --request"}[requestID != nil])
 	}
 	db, err := openMigrated(ctx, &cfg)
 	if err != nil {

@@ -10,8 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	_ "time/tzdata" // shop time zones must resolve in a minimal container image too
 
 	"github.com/ritorno/ritorno"
@@ -45,7 +48,7 @@ Usage:
                                 WooCommerce orders export or a Shopify bulk export
   ritorno analytics --shop SHOP [--from D --to D] [--compute]
                                 a shop's retention figures and segments as JSON
-  ritorno recommend --shop SHOP --product ID | --cart IDS | --customer ID
+  ritorno recommend --shop SHOP --product ID|HANDLE|SKU | --cart IDS | --customer ID
                                 what a shopper would be recommended, with reasons, as JSON
   ritorno recommend eval --transactions FILE …
                                 evaluate the recommendation strategies on a transactions file
@@ -55,12 +58,102 @@ Usage:
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno bench import          import benchmark: a generated 1,000,000-order file
   ritorno bench storefront      storefront benchmark: recommendations over HTTP at 2,000 requests/s
+  ritorno bench soak            kill-and-restart soak on a throwaway PostgreSQL (make soak)
   ritorno healthcheck           exit 0 if the local server's /healthz answers (container probe)
   ritorno help                  this text
 
 Configuration is read from the environment; run "ritorno help env" for the variables.
-Each command takes --help.
+Each command takes --help. Only serve, migrate, shops add, import and the benchmarks create
+the embedded database (RITORNO_DATA_DIR); the other commands need an existing one.
+Exit status: 0 done, 1 the command failed (including not found), 2 bad command line or
+configuration.
 `
+
+// dbUse is what a command may do to the database.
+type dbUse int
+
+const (
+	dbNone     dbUse = iota // works on files or the network alone
+	dbExisting              // reads or changes an existing database, never creates one
+	dbCreate                // may create the embedded database and its encryption key
+)
+
+// commands is every command line the binary accepts. run dispatches only the names listed
+// here and the subcommand dispatchers look their subcommands up here too (subcommand), so a
+// new command cannot escape the table test (commands_test.go) that checks each one's
+// --help, errors and database use.
+var commands = []struct {
+	path string
+	db   dbUse
+}{
+	{"serve", dbCreate},
+	{"migrate", dbCreate},
+	{"shops add", dbCreate},
+	{"shops list", dbExisting},
+	{"shops show", dbExisting},
+	{"shops backfill", dbExisting},
+	{"shops remove", dbExisting},
+	{"webhooks list", dbExisting},
+	{"webhooks replay", dbExisting},
+	{"history", dbExisting},
+	{"import", dbCreate},
+	{"analytics", dbExisting},
+	{"recommend", dbExisting},
+	{"recommend eval", dbNone},
+	{"clv fit", dbNone},
+	{"gdpr requests", dbExisting},
+	{"gdpr export", dbExisting},
+	// The benchmarks measure the configured database, or a temporary one they make.
+	{"bench webhooks", dbCreate},
+	{"bench import", dbCreate},
+	{"bench storefront", dbNone},
+	{"bench soak", dbNone},
+	{"healthcheck", dbNone},
+}
+
+// commandDB is the database use of a command line; a line the table does not know gets
+// dbExisting, so that a mistyped or new command never creates a database.
+func commandDB(args []string) dbUse {
+	if len(args) > 1 {
+		for _, c := range commands {
+			if c.path == args[0]+" "+args[1] {
+				return c.db
+			}
+		}
+	}
+	if len(args) > 0 {
+		for _, c := range commands {
+			if c.path == args[0] {
+				return c.db
+			}
+		}
+	}
+	return dbExisting
+}
+
+// subcommand checks that "group sub" is in the command table.
+func subcommand(group, sub string) error {
+	var known []string
+	for _, c := range commands {
+		if name, ok := strings.CutPrefix(c.path, group+" "); ok {
+			if name == sub {
+				return nil
+			}
+			known = append(known, name)
+		}
+	}
+	return usageErrorf("unknown %s subcommand %q (%s)", group, sub, strings.Join(known, ", "))
+}
+
+// isCommand reports whether name is the first word of a command in the table.
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if first, _, _ := strings.Cut(c.path, " "); first == name {
+			return true
+		}
+	}
+	return false
+}
 
 // run executes one command line and returns the process exit status.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -69,34 +162,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "help", "-h", "--help":
+	switch {
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		if len(rest) > 0 && rest[0] == "env" {
 			printEnvHelp(stdout)
 			return exitOK
 		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "healthcheck":
-		return runHealthcheck(ctx, rest, getenv, stderr)
-	case "clv":
+	case !isCommand(cmd):
+		fmt.Fprintf(stderr, "ritorno: unknown command %q (ritorno help lists them)\n", cmd)
+		return exitUsage
+	case cmd == "healthcheck":
+		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
+	case cmd == "clv":
 		// Works on a file alone: no configuration or database needed.
 		return report(stderr, runCLV(ctx, rest, stdout))
-	case "recommend":
-		if len(rest) > 0 && rest[0] == "eval" {
-			// Works on a file alone, as clv does.
-			return report(stderr, runRecommendEval(ctx, rest[1:], stdout, stderr))
-		}
-	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench", "analytics":
-	default:
-		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
-		return exitUsage
+	case cmd == "recommend" && len(rest) > 0 && rest[0] == "eval":
+		// Works on a file alone, as clv does.
+		return report(stderr, runRecommendEval(ctx, rest[1:], stdout, stderr))
 	}
 
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return report(stderr, err)
 	}
+	cfg.openExisting = commandDB(args) != dbCreate
 	log := newLogger(stderr, cfg.LogLevel)
 	switch cmd {
 	case "serve":
@@ -119,6 +210,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":
 		err = runBench(ctx, cfg, rest, stdout)
+	default:
+		err = fmt.Errorf("command %q is in the table but not dispatched", cmd)
 	}
 	return report(stderr, err)
 }
@@ -166,8 +259,20 @@ func printEnvHelp(w io.Writer) {
 }
 
 // openDatabase resolves the encryption key and opens the database. Failures are
-// configuration errors: the operator must fix the URL, the server or the key.
+// configuration errors: the operator must fix the URL, the server or the key. A command
+// that does not create the database (cfg.openExisting) finds the embedded one or fails,
+// rather than leaving a new empty database and key in whatever folder it was run from.
 func openDatabase(ctx context.Context, cfg *Config) (*store.DB, error) {
+	if cfg.openExisting && cfg.embedded() {
+		if _, err := os.Stat(cfg.dbFile()); errors.Is(err, fs.ErrNotExist) {
+			where := cfg.dbFile()
+			if abs, err := filepath.Abs(where); err == nil {
+				where = abs
+			}
+			return nil, ritorno.Errorf(ritorno.ENOTFOUND,
+				"no database at %s: run `ritorno serve` or `ritorno migrate` there first, or set RITORNO_DATABASE_URL", where)
+		}
+	}
 	if err := cfg.resolveEncryptionKey(); err != nil {
 		return nil, err
 	}
@@ -180,4 +285,52 @@ func openDatabase(ctx context.Context, cfg *Config) (*store.DB, error) {
 		return nil, configErrorf("database %s: %v", redactDSN(cfg.dsn()), err)
 	}
 	return db, nil
+}
+
+// flagSetsKey carries a recorder of the flag sets a command line parsed (tests only).
+type flagSetsKey struct{}
+
+// newFlagSet is a command's flag set; errors are reported once, by report().
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses a command's flags. -h or --help anywhere prints the usage text and every
+// flag the set defines to stdout and returns flag.ErrHelp (exit status 0); any other
+// mistake is a usage error naming the command once.
+func parseFlags(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer, usage string) error {
+	if rec, ok := ctx.Value(flagSetsKey{}).(func(*flag.FlagSet)); ok {
+		rec(fs)
+	}
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, strings.TrimRight(usage, "\n")+"\n")
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(stdout, "\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
+		return flag.ErrHelp
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+// wantsHelp reports whether a command line asks for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+		if a == "--" {
+			return false
+		}
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -10,14 +9,9 @@ import (
 )
 
 func runMigrate(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("migrate")
 	status := fs.Bool("status", false, "list applied and pending migrations instead of applying")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: ritorno migrate [--status]\n\nApplies pending migrations to RITORNO_DATABASE_URL (or the embedded database). Safe to\nrun from several processes at once: on PostgreSQL they take turns under an advisory lock.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno migrate [--status]\n\nApplies pending migrations to RITORNO_DATABASE_URL (or the embedded database, created if\nmissing). Safe to run from several processes at once: on PostgreSQL they take turns under\nan advisory lock.\n"); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

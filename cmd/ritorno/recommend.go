@@ -7,7 +7,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/transactions"
 )
 
 const recommendUsage = `Usage: ritorno recommend --shop SHOP [--product ID] [--cart ID,ID…] [--customer ID | --email ADDRESS]
@@ -25,7 +25,8 @@ Builds the shop's recommendation model from its stored orders and catalog, as th
 does, and prints what a shopper would be shown as JSON: every item with its kind, source,
 reason and the numbers behind it, the notes (e.g. too little evidence), how long the build
 took and the model's size. The placement defaults to product with --product, cart with
---cart, and for_you with only a customer. --customer is the platform's customer id;
+--cart, and for_you with only a customer. A product is named by its platform id, handle,
+a variant's SKU or its code in an imported file; an unknown one is an error (exit 1). --customer is the platform's customer id;
 --email finds a guest buyer by address.
 `
 
@@ -54,32 +55,28 @@ type recommendItemView struct {
 }
 
 func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, recommendUsage)
-		return nil
-	}
 	fs := newFlagSet("recommend")
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
-	product := fs.Int64("product", 0, "the viewed product's platform id")
-	cartArg := fs.String("cart", "", "product ids in the cart, comma-separated")
+	product := fs.String("product", "", "the viewed product: its platform id, handle or a variant's SKU")
+	cartArg := fs.String("cart", "", "products in the cart (platform ids, handles or SKUs), comma-separated")
 	customer := fs.Int64("customer", 0, "the shopper's customer id")
 	email := fs.String("email", "", "a guest shopper's e-mail address")
 	placement := fs.String("placement", "", "product, cart, thank_you or for_you")
 	limit := fs.Int("limit", recommend.DefaultLimit, "items to show")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("recommend: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, recommendUsage); err != nil {
+		return err
 	}
 	if *shopArg == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend needs --shop (see ritorno recommend --help)")
 	}
-	req := recommend.Request{ProductID: *product, Limit: *limit, Now: time.Now()}
+	req := recommend.Request{Limit: *limit, Now: time.Now()}
+	var cart []string
 	if *cartArg != "" {
 		for _, s := range strings.Split(*cartArg, ",") {
-			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil || id <= 0 {
-				return usageErrorf("recommend: --cart: %q is not a product id", s)
+			if s = strings.TrimSpace(s); s == "" {
+				return usageErrorf("recommend: --cart has an empty product between its commas")
 			}
-			req.Cart = append(req.Cart, id)
+			cart = append(cart, s)
 		}
 	}
 	switch {
@@ -98,9 +95,9 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 		if !slices.Contains([]string{"product", "cart", "thank_you", "for_you"}, p) {
 			return usageErrorf("recommend: --placement %q is not one of product, cart, thank_you, for_you", p)
 		}
-	case req.ProductID != 0:
+	case *product != "":
 		req.Placement = recommend.PlacementProduct
-	case len(req.Cart) > 0:
+	case len(cart) > 0:
 		req.Placement = recommend.PlacementCart
 	case req.Customer != 0:
 		req.Placement = recommend.PlacementForYou
@@ -116,6 +113,19 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	shop, err := findShop(ctx, db, *shopArg)
 	if err != nil {
 		return err
+	}
+	// An unknown product is an error: the engine would answer with best-sellers.
+	if *product != "" {
+		if req.ProductID, err = resolveProduct(ctx, db, shop, *product); err != nil {
+			return err
+		}
+	}
+	for _, ref := range cart {
+		id, err := resolveProduct(ctx, db, shop, ref)
+		if err != nil {
+			return err
+		}
+		req.Cart = append(req.Cart, id)
 	}
 	svc := &recommend.Service{Store: db}
 	svc.Warm(shop.ID)
@@ -145,6 +155,31 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// resolveProduct finds the product an operator names: a platform id, handle or SKU in the
+// catalog; a file's product code (a CSV import keys products by transactions.ID of it); or
+// a platform id known from sales alone.
+func resolveProduct(ctx context.Context, db *store.DB, shop ritorno.Shop, ref string) (int64, error) {
+	p, err := db.ProductByReference(ctx, shop.ID, ref)
+	if err == nil {
+		return p.PlatformID, nil
+	}
+	if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+		return 0, err
+	}
+	id := transactions.ID(strings.TrimSpace(ref))
+	if id > 0 {
+		if p, err := db.Product(ctx, shop.ID, id); err == nil {
+			return p.PlatformID, nil
+		}
+		if sold, err := db.ProductSold(ctx, shop.ID, id); err != nil {
+			return 0, err
+		} else if sold {
+			return id, nil
+		}
+	}
+	return 0, ritorno.Errorf(ritorno.ENOTFOUND, "no product %q in shop %s (looked up by platform id, handle and SKU)", ref, shop.Domain)
 }
 
 // adminRecommendations implements app.Recommendations: the engine's answers and status,

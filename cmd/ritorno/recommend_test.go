@@ -65,6 +65,8 @@ func TestRecommendCommand(t *testing.T) {
 			first     int64
 		}{
 			{"product page", []string{"--product", "1"}, "product", 2},
+			{"product page by handle", []string{"--product", "tea-1"}, "product", 2},
+			{"cart by handle", []string{"--cart", "tea-2"}, "cart", 1},
 			{"cart", []string{"--cart", "2"}, "cart", 1},
 			{"for a customer", []string{"--customer", "7"}, "for_you", 0},
 		} {
@@ -85,9 +87,16 @@ func TestRecommendCommand(t *testing.T) {
 				}
 			})
 		}
-		for _, args := range [][]string{{"recommend"}, {"recommend", "--shop", shop.Domain}, {"recommend", "--shop", shop.Domain, "--cart", "x"}} {
+		for _, args := range [][]string{{"recommend"}, {"recommend", "--shop", shop.Domain}, {"recommend", "--shop", shop.Domain, "--cart", "1,,2"}} {
 			if code, _, errOut := runCLI(t, env, "", args...); code != exitUsage || !strings.Contains(errOut, "recommend") {
 				t.Errorf("%v = %d (%s), want a usage error", args, code, errOut)
+			}
+		}
+		// An unknown product is an error, never best-sellers labelled cross_sell.
+		for _, args := range [][]string{{"--product", "85123A"}, {"--product", "99"}, {"--cart", "1,x"}} {
+			code, out, errOut := runCLI(t, env, "", append([]string{"recommend", "--shop", shop.Domain}, args...)...)
+			if code != exitFailure || out != "" || !strings.Contains(errOut, "no product") || !strings.Contains(errOut, shop.Domain) {
+				t.Errorf("%v = %d, stdout %q, stderr %q; want exit 1 and \"no product … in shop\"", args, code, out, errOut)
 			}
 		}
 	})

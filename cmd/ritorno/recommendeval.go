@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +38,8 @@ customers or dates (e.g. the groceries data): baskets are dated one minute apart
 order, so the default split keeps the last 20% of baskets for the test, and only
 basket_completion is computed.
 Without --split-date the split is the date before which 80% of the orders fall.
+Exit status 1 when no purchase line can be read from the file (the error names the most
+common reason rows were skipped).
 `
 
 // recommendEvalInput is what the evaluation read, printed beside the report.
@@ -51,11 +51,7 @@ type recommendEvalInput struct {
 	Skipped map[string]int64 `json:"skipped_by_reason,omitempty"`
 }
 
-func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, recommendEvalUsage)
-		return nil
-	}
+func runRecommendEval(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("recommend eval")
 	path := fs.String("transactions", "", "the transactions CSV or baskets file")
 	format := fs.String("format", "transactions", "transactions or baskets")
@@ -73,8 +69,8 @@ func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) err
 	fs.StringVar(&cols.Description, "description-col", "", "product title column (optional)")
 	dateFormat := fs.String("date-format", "", "Go layout of the dates (default 2006-01-02)")
 	currency := fs.String("currency", "", "currency of every row when the file has no currency column")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("recommend eval: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, recommendEvalUsage); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend eval needs --transactions FILE and no other arguments (see ritorno recommend eval --help)")
@@ -89,9 +85,9 @@ func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) err
 			return usageErrorf("recommend eval: --split-date %q is not YYYY-MM-DD", *splitArg)
 		}
 	}
-	f, err := os.Open(*path)
+	f, err := openInput(*path)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "open %s: %v", *path, err)
+		return err
 	}
 	defer f.Close()
 	in := recommendEvalInput{File: *path, Format: *format, Skipped: map[string]int64{}}
@@ -113,7 +109,11 @@ func runRecommendEval(_ context.Context, args []string, stdout, _ io.Writer) err
 	}
 	in.Kept = len(lines)
 	if len(lines) == 0 {
-		return ritorno.Errorf(ritorno.EINVALID, "no purchase lines could be read from %s", *path)
+		if in.Rows == 0 {
+			return ritorno.Errorf(ritorno.EINVALID, "file %s has no rows", *path)
+		}
+		return ritorno.Errorf(ritorno.EINVALID, "no purchase lines could be read from %s: all %d rows skipped (most often: %s)",
+			*path, in.Rows, mostCommon(in.Skipped))
 	}
 	if split.IsZero() {
 		split = defaultSplit(lines)
@@ -146,11 +146,7 @@ func readEvalTransactions(r io.Reader, opts transactions.Options, in *recommendE
 			in.Skipped["cancellation"]++
 			continue
 		case errors.As(err, &le):
-			reason := le.Err.Error()
-			if i := strings.IndexAny(reason, "\"0123456789-"); i > 0 {
-				reason = strings.TrimSpace(reason[:i])
-			}
-			in.Skipped[reason]++
+			in.Skipped[transactions.Reason(le.Err)]++
 			continue
 		case err != nil:
 			return nil, ritorno.Errorf(ritorno.EINVALID, "read: %v", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,12 +44,8 @@ type serveHooks struct {
 }
 
 func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, stdout io.Writer, hooks serveHooks) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: ritorno serve\n\nRuns the HTTP server until SIGTERM or SIGINT, then stops accepting, lets in-flight\nrequests finish (RITORNO_SHUTDOWN_TIMEOUT) and closes the database. Configuration: ritorno help env.")
-	}
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("serve")
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno serve\n\nRuns the HTTP server until SIGTERM or SIGINT, then stops accepting, lets in-flight\nrequests finish (RITORNO_SHUTDOWN_TIMEOUT) and closes the database. Creates the embedded\ndatabase and its key in RITORNO_DATA_DIR when missing. Configuration: ritorno help env.\n"); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

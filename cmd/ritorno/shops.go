@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -43,16 +42,18 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 		fmt.Fprint(stdout, shopsUsage)
 		return nil
 	}
-	run, ok := map[string]func(context.Context, *store.DB, Config, []string, io.Reader, io.Writer) error{
+	if err := subcommand("shops", sub); err != nil {
+		return err
+	}
+	run := map[string]func(context.Context, *store.DB, Config, []string, io.Reader, io.Writer) error{
 		"add": shopsAdd, "list": shopsList, "show": shopsShow, "remove": shopsRemove, "backfill": shopsBackfill,
 	}[sub]
-	if !ok {
-		return usageErrorf("unknown shops subcommand %q (add, list, show, backfill, remove)", sub)
+	if run == nil {
+		return fmt.Errorf("shops %s is in the command table but not dispatched", sub)
 	}
-	// Parse flags before touching the database so that --help and typos need no database.
+	// --help needs no database: the subcommand prints its flags before it would use one.
 	if wantsHelp(rest) {
-		fmt.Fprint(stdout, shopsUsage)
-		return nil
+		return run(ctx, nil, cfg, rest, stdin, stdout)
 	}
 	db, err := openMigrated(ctx, &cfg)
 	if err != nil {
@@ -60,21 +61,6 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 	}
 	defer db.Close()
 	return run(ctx, db, cfg, rest, stdin, stdout)
-}
-
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			return true
-		}
-	}
-	return false
-}
-
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported once, by report()
-	return fs
 }
 
 func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -92,8 +78,8 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 	noBackfill := fs.Bool("no-backfill", false, "do not import the shop's past from the platform")
 	currency := fs.String("currency", "USD", "the shop's currency, ISO 4217")
 	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("shops add: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, shopsUsage); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("shops add: unexpected argument %q", fs.Arg(0))
@@ -166,8 +152,8 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 
 func shopsBackfill(ctx context.Context, db *store.DB, _ Config, args []string, _ io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops backfill")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("shops backfill: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno shops backfill DOMAIN|URL|ID\n\nStarts the import of a shop's past again (ritorno serve runs it).\n"); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("shops backfill needs one shop: its domain, URL or id")
@@ -280,8 +266,8 @@ func formatTime(t time.Time) string {
 func shopsList(ctx context.Context, db *store.DB, cfg Config, args []string, _ io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("shops list: %v", err)
+	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno shops list [--json]\n\nLists the connected shops.\n"); err != nil {
+		return err
 	}
 	shops, err := db.ListShops(ctx)
 	if err != nil {
@@ -305,8 +291,8 @@ func shopsList(ctx context.Context, db *store.DB, cfg Config, args []string, _ i
 func shopsShow(ctx context.Context, db *store.DB, cfg Config, args []string, _ io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops show")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(reorderFlags(args)); err != nil {
-		return usageErrorf("shops show: %v", err)
+	if err := parseFlags(ctx, fs, reorderFlags(args), stdout, "Usage: ritorno shops show DOMAIN|URL|ID [--json]\n\nPrints a shop, which of its secrets are set (never their values) and the progress of\nthe import of its past.\n"); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("shops show needs one shop: its domain, URL or id")
@@ -380,8 +366,8 @@ func describeCredentials(p ritorno.PlatformName, c ritorno.ShopCredentials) map[
 func shopsRemove(ctx context.Context, db *store.DB, _ Config, args []string, _ io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops remove")
 	yes := fs.Bool("yes", false, "confirm: delete the shop and all of its data")
-	if err := fs.Parse(reorderFlags(args)); err != nil {
-		return usageErrorf("shops remove: %v", err)
+	if err := parseFlags(ctx, fs, reorderFlags(args), stdout, "Usage: ritorno shops remove DOMAIN|URL|ID --yes\n\nDeletes a shop with all of its customers, orders and products.\n"); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("shops remove needs one shop: its domain, URL or id")
@@ -404,7 +390,11 @@ func shopsRemove(ctx context.Context, db *store.DB, _ Config, args []string, _ i
 func findShop(ctx context.Context, db *store.DB, arg string) (ritorno.Shop, error) {
 	var id int64
 	if _, err := fmt.Sscanf(arg, "%d", &id); err == nil && fmt.Sprint(id) == arg {
-		return db.Shop(ctx, id)
+		shop, err := db.Shop(ctx, id)
+		if ritorno.ErrorCode(err) == ritorno.ENOTFOUND {
+			return shop, ritorno.Errorf(ritorno.ENOTFOUND, "no shop with id %d (ritorno shops list)", id)
+		}
+		return shop, err
 	}
 	if strings.Contains(arg, "://") {
 		u, err := ritorno.NormalizeStoreURL(arg, true)
