@@ -182,11 +182,11 @@ func (r *soakRun) pace() {
 	time.Sleep(slot.Sub(now))
 }
 
-const benchSoakUsage = "Usage: ritorno bench soak [--duration 3m] [--shops 4] [--kill-every 5s] [--pg-restart-cmd CMD] [--drain-timeout 5m]\n\n"+
-			"Sends signed Shopify deliveries over loopback to `ritorno serve` on RITORNO_DATABASE_URL (a throwaway\n"+
-			"PostgreSQL on this machine), kills the server with SIGKILL every few seconds and restarts it, restarts\n"+
-			"PostgreSQL once, then checks exactly-once application, the newest versions and the redactions in every\n"+
-			"table and in the server's log. Prints JSON; exits non-zero on any failure. make soak runs it.\n"
+const benchSoakUsage = "Usage: ritorno bench soak [--duration 3m] [--shops 4] [--kill-every 5s] [--pg-restart-cmd CMD] [--drain-timeout 5m]\n\n" +
+	"Sends signed Shopify deliveries over loopback to `ritorno serve` on RITORNO_DATABASE_URL (a throwaway\n" +
+	"PostgreSQL on this machine), kills the server with SIGKILL every few seconds and restarts it, restarts\n" +
+	"PostgreSQL once, then checks exactly-once application, the newest versions and the redactions in every\n" +
+	"table and in the server's log. Prints JSON; exits non-zero on any failure. make soak runs it.\n"
 
 func runBenchSoak(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench soak")
