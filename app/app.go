@@ -41,6 +41,9 @@ type Config struct {
 	Recommendations Recommendations
 	Log             *slog.Logger
 	Now             func() time.Time // nil: time.Now
+	// DemoShop is the demo shop's domain when this server serves the demo (RITORNO_DEMO):
+	// the landing page then links to its store and to the admin page (AdminLinkPath).
+	DemoShop string
 }
 
 // ShopDetails is what the platform says about a shop: currency ISO 4217, timezone IANA.
@@ -144,6 +147,7 @@ func New(cfg Config) *App {
 // session tokens, and the WooCommerce connect flow.
 func (a *App) Register(r gin.IRouter) {
 	r.GET("/", a.home)
+	r.GET(AdminLinkPath, a.localAdmin)
 	r.GET("/auth/session-token-bounce", a.needShopify, a.bounce)
 	r.GET("/auth/shopify", a.needShopify, a.beginShopifyAuth)
 	r.POST("/auth/shopify", a.needShopify, a.beginShopifyAuth)

@@ -39,7 +39,7 @@ func (a *App) home(c *gin.Context) {
 	q := c.Request.URL.Query()
 	if q.Get("shop") == "" && q.Get("id_token") == "" {
 		a.render(c, http.StatusOK, "", "landing.html", landingPage{
-			Shopify: a.cfg.Shopify != nil, WooCommerce: a.cfg.WooCommerce != nil})
+			Shopify: a.cfg.Shopify != nil, WooCommerce: a.cfg.WooCommerce != nil, DemoShop: a.cfg.DemoShop, AdminPath: AdminLinkPath})
 		return
 	}
 	if a.needShopify(c); c.IsAborted() {
@@ -55,7 +55,10 @@ func (a *App) home(c *gin.Context) {
 	}
 }
 
-type landingPage struct{ Shopify, WooCommerce bool }
+type landingPage struct {
+	Shopify, WooCommerce bool
+	DemoShop, AdminPath  string // the demo's links, when this server serves it
+}
 
 type embeddedPage struct {
 	APIKey   string

@@ -31,7 +31,7 @@ func TestEmbeddedLoadInstallsOnce(t *testing.T) {
 		}
 		page := mustBody(t, w)
 		for _, want := range []string{`<meta name="shopify-api-key" content="test-api-key">`,
-			`<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`, "Shop alpha", `fetch("/api/admin/shop"`} {
+			`<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`, "Shop alpha", `api("/api/admin/shop")`, `return fetch(path, init);`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %s", want)
 			}
