@@ -52,6 +52,8 @@ Usage:
   ritorno clv fit --transactions FILE …
                                 fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
+  ritorno admin-url --shop SHOP [--ttl D]
+                                a signed link to a shop's admin page, without Shopify
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno bench import          import benchmark: a generated 1,000,000-order file
   ritorno bench storefront      storefront benchmark: recommendations over HTTP at 2,000 requests/s
@@ -87,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			// Works on a file alone, as clv does.
 			return report(stderr, runRecommendEval(ctx, rest[1:], stdout, stderr))
 		}
-	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench", "analytics":
+	case "serve", "migrate", "shops", "webhooks", "history", "import", "gdpr", "bench", "analytics", "admin-url":
 	default:
 		fmt.Fprintf(stderr, "ritorno: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -119,6 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":
 		err = runBench(ctx, cfg, rest, stdout)
+	case "admin-url":
+		err = runAdminURL(ctx, cfg, rest, stdout)
 	}
 	return report(stderr, err)
 }
