@@ -29,7 +29,7 @@ const (
 	demoMaxLines  = 50
 	demoMaxQty    = 99
 	demoMaxBody   = 4 << 10
-	demoReservePx = 440 // the widget's reserved height on the demo page
+	demoReservePx = 520 // the widget's reserved height on the demo pages: four items whose reasons wrap to five lines
 )
 
 // DemoProduct is what the demo shop shows of a product or a cart line.
