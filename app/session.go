@@ -38,7 +38,7 @@ func (a *App) RequireSessionToken() gin.HandlerFunc {
 				return
 			}
 		case a.cfg.Shopify == nil:
-			web.Error(c, ritorno.Errorf(ritorno.EUNAVAILABLE, "Shopify is not configured on this server"))
+			web.Error(c, ritorno.Errorf(ritorno.EUNAVAILABLE, "Shopify is not configured on this server: open the admin with a link from ritorno admin-url"))
 			return
 		case !bearer:
 			c.Header(RetryInvalidSessionHeader, "1")

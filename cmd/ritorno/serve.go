@@ -75,8 +75,8 @@ func (m *Main) printDemoLinks(w io.Writer) {
 	if m.demoAdminURL == "" {
 		return
 	}
-	fmt.Fprintf(w, "\nDemo store:  %s/demo/store\nDemo admin:  %s\n             (no Shopify needed; the link works for %s, and ritorno admin-url --shop %s makes another)\n\n",
-		m.cfg.AppURL, m.demoAdminURL, demoAdminLinkTTL, m.demoShop)
+	fmt.Fprintf(w, "\nDemo store:  %s/demo/store\nDemo admin:  %s\n             (no Shopify needed; the link works for %d hours, and ritorno admin-url --shop %s makes another)\n\n",
+		m.cfg.AppURL, m.demoAdminURL, int(demoAdminLinkTTL.Hours()), m.demoShop)
 }
 
 // Main is a whole running server: what serve wires and what end-to-end tests boot.
