@@ -281,11 +281,12 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 	}
 }
 
-// startInstallBackfill starts the shop's import right after an install or a restore: the
-// only implicit start. Opening the app never starts one, since a shop without an import
-// may be one its operator added with `ritorno shops add --no-backfill`, which nothing
-// records apart from the missing import; the page shows "not started" and a button (POST
-// /api/admin/backfill), as it does when this start failed. Failures are logged, not shown.
+// startInstallBackfill starts the shop's import right after an install or a reinstall: the
+// only implicit start. Opening the app for a shop already installed never starts one,
+// since a shop without an import may be one its operator added with `ritorno shops add
+// --no-backfill`, which nothing records apart from the missing import; the page shows
+// "not started" and a button (POST /api/admin/backfill), as it does when this start
+// failed. Failures are logged, not shown.
 func (a *App) startInstallBackfill(ctx context.Context, shop ritorno.Shop) {
 	if _, err := a.cfg.Backfills.StartBackfill(ctx, shop.ID); err != nil {
 		a.cfg.Log.Error("start backfill", "shop", shop.Domain, "platform", string(shop.Platform), "err", err)
