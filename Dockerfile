@@ -15,8 +15,11 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ritorno /ritorno
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 USER nonroot:nonroot
+# The demo shop (/demo/store) is public wherever it runs: a container is a deployment, so it
+# is off here even on the embedded database; `docker run -e RITORNO_DEMO=true` turns it on.
 ENV RITORNO_ADDR=:8080 \
-    RITORNO_DATA_DIR=/data
+    RITORNO_DATA_DIR=/data \
+    RITORNO_DEMO=false
 EXPOSE 8080
 # No shell or curl in the image: the binary probes its own /healthz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["/ritorno", "healthcheck"]

@@ -25,6 +25,7 @@ func TestDockerfile(t *testing.T) {
 	var stages int
 	var user, exposed, healthcheck, cgoOff string
 	var lastStageUser string
+	var env map[string]string // the runtime stage's ENV
 	for _, n := range res.AST.Children {
 		args := []string{}
 		for a := n.Next; a != nil; a = a.Next {
@@ -34,6 +35,12 @@ func TestDockerfile(t *testing.T) {
 		case "from":
 			stages++
 			lastStageUser = ""
+			env = map[string]string{}
+		case "env":
+			// The parser gives ENV's arguments as name, value, name, value...
+			for i := 0; i+1 < len(args); i += 2 {
+				env[args[i]] = args[i+1]
+			}
 		case "user":
 			user, lastStageUser = strings.Join(args, " "), strings.Join(args, " ")
 		case "expose":
@@ -71,6 +78,11 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(healthcheck, "healthcheck") {
 		t.Errorf("HEALTHCHECK must run the binary's own probe (no shell in the image): %s", healthcheck)
+	}
+	// The demo shop's pages are public: a container is a deployment, so the demo is off there
+	// unless the operator turns it on (RITORNO_DEMO's "auto" would turn it on with /data).
+	if v, ok := env["RITORNO_DEMO"]; !ok || strings.ToLower(v) != "false" {
+		t.Errorf("the runtime stage must set ENV RITORNO_DEMO=false (got %q, set %v)", v, ok)
 	}
 	if cgoOff == "" {
 		t.Error("the binary must be built with CGO_ENABLED=0 (static, no libc in the runtime image)")

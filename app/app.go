@@ -41,6 +41,9 @@ type Config struct {
 	Recommendations Recommendations
 	Log             *slog.Logger
 	Now             func() time.Time // nil: time.Now
+	// DemoShop is the demo shop's domain when this server serves the demo (RITORNO_DEMO):
+	// the landing page then links to its store and to the admin page (AdminLinkPath).
+	DemoShop string
 }
 
 // ShopDetails is what the platform says about a shop: currency ISO 4217, timezone IANA.
@@ -144,6 +147,7 @@ func New(cfg Config) *App {
 // session tokens, and the WooCommerce connect flow.
 func (a *App) Register(r gin.IRouter) {
 	r.GET("/", a.home)
+	r.GET(AdminLinkPath, a.localAdmin)
 	r.GET("/auth/session-token-bounce", a.needShopify, a.bounce)
 	r.GET("/auth/shopify", a.needShopify, a.beginShopifyAuth)
 	r.POST("/auth/shopify", a.needShopify, a.beginShopifyAuth)
@@ -277,21 +281,24 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 	}
 }
 
-// ensureBackfill starts the shop's import right after an install, and also when an
-// installed shop has never had one (a start that failed earlier), so that opening the app
-// heals it. Failures are logged, not shown: the page reports the import's state and offers
-// to start it.
-func (a *App) ensureBackfill(ctx context.Context, shop ritorno.Shop, justInstalled bool) {
-	if !justInstalled {
-		_, err := a.cfg.Backfills.Backfill(ctx, shop.ID)
-		if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
-			if err != nil {
-				a.cfg.Log.Warn("read backfill", "shop", shop.Domain, "err", err)
-			}
-			return
-		}
-	}
+// startInstallBackfill starts the shop's import right after an install or a reinstall: the
+// only implicit start. Opening the app for a shop already installed never starts one,
+// since a shop without an import may be one its operator added with `ritorno shops add
+// --no-backfill`, which nothing records apart from the missing import; the page shows
+// "not started" and a button (POST /api/admin/backfill), as it does when this start
+// failed. Failures are logged, not shown.
+func (a *App) startInstallBackfill(ctx context.Context, shop ritorno.Shop) {
 	if _, err := a.cfg.Backfills.StartBackfill(ctx, shop.ID); err != nil {
 		a.cfg.Log.Error("start backfill", "shop", shop.Domain, "platform", string(shop.Platform), "err", err)
 	}
+}
+
+// hadBackfill reports whether the shop's import was ever started. A failed read counts as
+// none: the page then offers the start rather than the server guessing.
+func (a *App) hadBackfill(ctx context.Context, shop ritorno.Shop) bool {
+	_, err := a.cfg.Backfills.Backfill(ctx, shop.ID)
+	if err != nil && ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+		a.cfg.Log.Warn("read backfill", "shop", shop.Domain, "err", err)
+	}
+	return err == nil
 }

@@ -20,28 +20,46 @@ const ctxShop = "ritorno.app.shop"
 // RequireSessionToken authenticates an embedded-admin request by its App Bridge session
 // token ("Authorization: Bearer …") and puts the token's shop in the context (ShopFrom).
 // The shop comes from the verified token only, never from a parameter, so a request can
-// reach no other shop's data.
+// reach no other shop's data. An admin link's token (adminlink.go), which the operator
+// signs with `ritorno admin-url`, is accepted in the same place, for one shop of any
+// platform, with or without Shopify configured.
 func (a *App) RequireSessionToken() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.cfg.Shopify == nil {
-			web.Error(c, ritorno.Errorf(ritorno.EUNAVAILABLE, "Shopify is not configured on this server"))
-			return
-		}
 		scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		token = strings.TrimSpace(token)
+		bearer := strings.EqualFold(scheme, "Bearer") && token != ""
+		var platform ritorno.PlatformName
+		var domain string
+		switch {
+		case bearer && isAdminLink(token):
+			var err error
+			if platform, domain, err = a.verifyAdminLink(token); err != nil {
+				web.Error(c, err)
+				return
+			}
+		case a.cfg.Shopify == nil:
+			web.Error(c, ritorno.Errorf(ritorno.EUNAVAILABLE, "Shopify is not configured on this server: open the admin with a link from ritorno admin-url"))
+			return
+		case !bearer:
 			c.Header(RetryInvalidSessionHeader, "1")
 			web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "missing session token (Authorization: Bearer …)"))
 			return
+		default:
+			var err error
+			if domain, _, err = a.cfg.Shopify.VerifySessionToken(token); err != nil {
+				c.Header(RetryInvalidSessionHeader, "1")
+				web.Error(c, unauthorized(err, "invalid session token"))
+				return
+			}
+			platform = ritorno.Shopify
 		}
-		domain, _, err := a.cfg.Shopify.VerifySessionToken(strings.TrimSpace(token))
-		if err != nil {
-			c.Header(RetryInvalidSessionHeader, "1")
-			web.Error(c, unauthorized(err, "invalid session token"))
-			return
-		}
-		shop, err := a.cfg.Shops.ShopByDomain(c.Request.Context(), ritorno.Shopify, domain)
+		shop, err := a.cfg.Shops.ShopByDomain(c.Request.Context(), platform, domain)
 		if ritorno.ErrorCode(err) == ritorno.ENOTFOUND || (err == nil && shop.Status != ritorno.ShopInstalled) {
 			// A fresh token would not help: the shop has to open (install) the app first.
+			if platform != ritorno.Shopify {
+				web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "the admin link's shop is not installed here"))
+				return
+			}
 			web.Error(c, ritorno.Errorf(ritorno.EUNAUTHORIZED, "Ritorno is not installed on %s: open the app from the Shopify admin to install it", domain))
 			return
 		} else if err != nil {

@@ -39,7 +39,7 @@ func (a *App) home(c *gin.Context) {
 	q := c.Request.URL.Query()
 	if q.Get("shop") == "" && q.Get("id_token") == "" {
 		a.render(c, http.StatusOK, "", "landing.html", landingPage{
-			Shopify: a.cfg.Shopify != nil, WooCommerce: a.cfg.WooCommerce != nil})
+			Shopify: a.cfg.Shopify != nil, WooCommerce: a.cfg.WooCommerce != nil, DemoShop: a.cfg.DemoShop, AdminPath: AdminLinkPath})
 		return
 	}
 	if a.needShopify(c); c.IsAborted() {
@@ -55,7 +55,10 @@ func (a *App) home(c *gin.Context) {
 	}
 }
 
-type landingPage struct{ Shopify, WooCommerce bool }
+type landingPage struct {
+	Shopify, WooCommerce bool
+	DemoShop, AdminPath  string // the demo's links, when this server serves it
+}
 
 type embeddedPage struct {
 	APIKey   string
@@ -320,14 +323,13 @@ func (a *App) installShopify(ctx context.Context, domain string, force bool, obt
 	if err != nil {
 		return ritorno.Shop{}, err
 	}
-	usable := false
+	usable, wasInstalled := false, known && shop.Status == ritorno.ShopInstalled
 	if known {
 		if usable, err = a.usableShopifyCredentials(ctx, shop); err != nil {
 			return ritorno.Shop{}, err
 		}
 	}
 	if usable && !force {
-		a.ensureBackfill(ctx, shop, false)
 		return shop, nil
 	}
 	creds, err := obtain(ctx)
@@ -361,8 +363,13 @@ func (a *App) installShopify(ctx context.Context, domain string, force bool, obt
 		}
 	}
 	a.cfg.Log.Info("shop installed", "shop", domain, "platform", string(ritorno.Shopify))
-	// A shop that was working keeps its import; only a new or restored one starts another.
-	a.ensureBackfill(ctx, shop, !usable)
+	// A shop that was working keeps its import; a new, reinstalled or redacted one starts
+	// one. An installed shop whose token died gets another only if it had one: one that
+	// never had any was added without (shops add --no-backfill), and new credentials do not
+	// change that.
+	if !usable && (!wasInstalled || a.hadBackfill(ctx, shop)) {
+		a.startInstallBackfill(ctx, shop)
+	}
 	return shop, nil
 }
 

@@ -31,7 +31,7 @@ func TestEmbeddedLoadInstallsOnce(t *testing.T) {
 		}
 		page := mustBody(t, w)
 		for _, want := range []string{`<meta name="shopify-api-key" content="test-api-key">`,
-			`<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`, "Shop alpha", `fetch("/api/admin/shop"`} {
+			`<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`, "Shop alpha", `api("/api/admin/shop")`, `return fetch(path, init);`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %s", want)
 			}
@@ -442,6 +442,58 @@ func TestPlatformsNotConfigured(t *testing.T) {
 		w := h.get("/")
 		if page := mustBody(t, w); w.Code != http.StatusOK || strings.Contains(page, "/auth/shopify") || strings.Contains(page, "/woocommerce/connect") {
 			t.Fatalf("landing without platforms answered %d: %s", w.Code, page)
+		}
+	})
+}
+
+// A shop added with `ritorno shops add --no-backfill` has credentials and no import. Opening
+// the app once started one (the page "healed" a shop without an import); neither opening it
+// nor new credentials after its token died may start one: only the merchant's button does.
+func TestEmbeddedLoadStartsNoImportForANoBackfillShop(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		h := mustHarness(t, db)
+		const domain = "nobackfill.myshopify.com"
+		// What shops add --no-backfill stores: an installed shop with a custom app's token.
+		shop, err := db.CreateShop(ctx, ritorno.Shop{Platform: ritorno.Shopify, Domain: domain, Name: domain,
+			Status: ritorno.ShopInstalled, Currency: "EUR", Timezone: "UTC", InstalledAt: start},
+			ritorno.ShopCredentials{AccessToken: "shpat_custom", Scopes: "read_orders,read_products"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if w := h.load(domain); w.Code != http.StatusOK {
+				t.Fatalf("load %d answered %d: %s", i, w.Code, w.Body)
+			}
+		}
+		if n := h.backfills.startsOf(shop.ID); n != 0 {
+			t.Fatalf("opening the app started %d import(s) of a shop added with --no-backfill", n)
+		}
+		if w := h.get("/api/admin/shop", "Authorization", "Bearer "+h.token(domain)); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"backfill":null`) {
+			t.Fatalf("GET /api/admin/shop answered %d: %s", w.Code, w.Body)
+		}
+
+		// Its token dies: the next load exchanges a new one, and still starts nothing.
+		if err := db.SetCredentials(ctx, shop.ID, ritorno.ShopCredentials{}); err != nil {
+			t.Fatal(err)
+		}
+		if w := h.load(domain); w.Code != http.StatusOK {
+			t.Fatalf("load after the token died answered %d: %s", w.Code, w.Body)
+		}
+		if n := h.shopify.exchangesOf(domain); n != 1 {
+			t.Fatalf("%d token exchanges, want 1", n)
+		}
+		if n := h.backfills.startsOf(shop.ID); n != 0 {
+			t.Fatalf("new credentials started %d import(s) of a shop added with --no-backfill", n)
+		}
+
+		// The explicit request starts it.
+		w := h.do(http.MethodPost, "/api/admin/backfill", "", "Authorization", "Bearer "+h.token(domain))
+		if w.Code != http.StatusAccepted {
+			t.Fatalf("POST /api/admin/backfill answered %d: %s", w.Code, w.Body)
+		}
+		if n := h.backfills.startsOf(shop.ID); n != 1 {
+			t.Fatalf("%d imports after the explicit start, want 1", n)
 		}
 	})
 }

@@ -45,7 +45,9 @@ var stubItems = []map[string]any{
 		"kind": "up_sell", "reason": "A longer cut, chosen by 12 customers instead", "token": "tok-203"},
 	{"product_id": "204", "variant_id": "2004", "title": "Beeswax wraps (set of 3)", "url": "/products/wraps",
 		"price": map[string]string{"amount": "12.00", "currency": "EUR"},
-		"kind":  "cross_sell", "reason": "Bought together by 9 customers", "token": "tok-204"},
+		// The engine's longest kind of reason: its figures come last, so a cut line would hide them.
+		"kind": "cross_sell", "reason": "bought together with White Hanging Heart T-Light Holder by 23 customers; 3.2× more often than chance",
+		"token": "tok-204"},
 }
 
 // browserShop is the test server: the widget files, the demo shop and stand-ins for the
@@ -109,6 +111,22 @@ func mustBrowserShop(t *testing.T) *browserShop {
 		Product: demoLookup(false), Variant: variants}).Register(r)
 
 	r.GET("/stub/recommendations", held, func(c *gin.Context) {
+		if c.Query("placement") == "cart" && c.Query("cart") != "" && c.Query("product_id") == "" && c.Query("limit") == "4" {
+			// The cart page's block: what goes with the cart, never what is in it.
+			in := map[string]bool{}
+			for _, id := range strings.Split(c.Query("cart"), ",") {
+				in[id] = true
+			}
+			items := []map[string]any{}
+			for _, it := range stubItems {
+				if !in[it["product_id"].(string)] {
+					items = append(items, it)
+				}
+			}
+			c.Header("Cache-Control", "no-store")
+			c.JSON(http.StatusOK, gin.H{"placement": "cart", "items": items})
+			return
+		}
 		if c.Query("placement") != "product" || c.Query("product_id") != "101" || c.Query("limit") != "4" {
 			c.JSON(http.StatusBadRequest, gin.H{"error": gin.H{"code": "invalid", "message": "unexpected query " + c.Request.URL.RawQuery}})
 			return
@@ -197,6 +215,7 @@ func TestBrowserDemoStore(t *testing.T) {
 
 	type renderedItem struct {
 		Title, Reason, Price, Href, Alt, Button, Label string
+		ReasonCut                                      bool // the reason's box hides part of its text
 	}
 	type rendered struct {
 		Heading, LabelledBy, HeadingID string
@@ -212,6 +231,7 @@ func TestBrowserDemoStore(t *testing.T) {
 	    Items: [...box.querySelectorAll('ul > li')].map(li => ({
 	      Title: q(li, '.ritorno-recs__title').textContent,
 	      Reason: (q(li, '.ritorno-recs__reason') || {}).textContent || '',
+	      ReasonCut: (r => !!r && (r.scrollHeight > r.clientHeight + 1 || getComputedStyle(r).textOverflow === 'ellipsis'))(q(li, '.ritorno-recs__reason')),
 	      Price: (q(li, '.ritorno-recs__price') || {}).textContent || '',
 	      Href: (q(li, 'a') || {}).href || '',
 	      Alt: q(li, 'img') ? q(li, 'img').getAttribute('alt') : 'no img',
@@ -230,6 +250,9 @@ func TestBrowserDemoStore(t *testing.T) {
 		want := stubItems[i]
 		if it.Title != want["title"] || it.Reason != want["reason"] || it.Button != "Add" || !strings.HasPrefix(it.Label, "Add: ") {
 			t.Errorf("item %d = %+v, want title %q, reason %q and an Add button", i, it, want["title"], want["reason"])
+		}
+		if it.ReasonCut {
+			t.Errorf("item %d's reason %q is cut: its figures are hidden", i, it.Reason)
 		}
 		if wantHref := shop.URL + "/demo/store?product_id=" + want["product_id"].(string); it.Href != wantHref {
 			t.Errorf("item %d links to %s, want %s", i, it.Href, wantHref)
@@ -306,7 +329,75 @@ func TestBrowserDemoStore(t *testing.T) {
 	if cart := browsertest.Step(t, ctx, "read the cart", chromedp.Evaluate[string](`document.querySelector('.cart-table tbody').textContent`)); !strings.Contains(cart, "Waxed canvas tote") {
 		t.Errorf("the cart page shows %q, want the added tote", cart)
 	}
+	demoCartBlock(t, ctx, shop)
 	browsertest.QuietConsole(t, console())
+}
+
+// demoCartBlock checks the cart page's "Complete your order" block: the widget's cart
+// placement with the cart's product ids, at its reserved height (no shift), and an add that
+// lands in the cart the page lists. The tote (201) is in the cart.
+func demoCartBlock(t *testing.T, ctx context.Context, shop *browserShop) {
+	t.Helper()
+	browsertest.Step(t, ctx, "wait for the cart block", chromedp.WaitVisible(chromedp.CSS(`.ritorno-recs[data-ritorno-state="ready"] .ritorno-recs__item`)))
+	type block struct {
+		Placement, Cart, Heading string
+		Titles                   []string
+		Height, Reserved         float64
+	}
+	got := browsertest.Step(t, ctx, "read the cart block", chromedp.Evaluate[block](`(() => {
+	  const b = document.querySelector('.ritorno-recs');
+	  return {Placement: b.dataset.placement, Cart: b.dataset.cart, Heading: b.querySelector('h2').textContent,
+	    Titles: [...b.querySelectorAll('.ritorno-recs__title')].map(e => e.textContent),
+	    Height: b.getBoundingClientRect().height, Reserved: parseFloat(b.style.minHeight)};
+	})()`))
+	t.Logf("cart block: %+v", got)
+	if got.Placement != "cart" || got.Cart != "201" || got.Heading != "Complete your order" {
+		t.Errorf("cart block %+v, want the cart placement for product 201 headed Complete your order", got)
+	}
+	if len(got.Titles) != len(stubItems)-1 || strings.Contains(strings.Join(got.Titles, "|"), "Waxed canvas tote") {
+		t.Errorf("cart block shows %q, want the stub items but the tote already in the cart", got.Titles)
+	}
+	if got.Height != got.Reserved {
+		t.Errorf("the cart block grew from its reserved %vpx to %vpx", got.Reserved, got.Height)
+	}
+	if cls := browsertest.Step(t, ctx, "measure the cart page's layout shift", chromedp.Evaluate[float64](browsertest.SettledCLS, chromedp.EvalAwaitPromise)); cls != 0 {
+		t.Errorf("cumulative layout shift on the cart page = %v, want 0", cls)
+	}
+	saveShot(t, ctx, "storefront-demo-cart.png")
+
+	browsertest.Step(t, ctx, "add from the cart block", chromedp.Click(chromedp.CSS(`.ritorno-recs__item:first-child .ritorno-recs__add`)))
+	if body := receive(t, shop.adds, "the cart block's add"); !strings.Contains(body, `"variant_id":"2002"`) {
+		t.Errorf("cart add body %s, want variant 2002", body)
+	}
+	// The page reloads itself after the add: each check runs in whichever document is there.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		listed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('.cart-table tbody')
+		  && document.querySelector('.cart-table tbody').textContent.includes('Oak serving board')
+		  && document.querySelector('.ritorno-recs').dataset.cart === '201,202'`))
+		if err == nil && listed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cart page does not list the board added from its block (last error: %v)", err)
+		}
+	}
+}
+
+// saveShot keeps a full-page screenshot in $RITORNO_ARTIFACTS (a temporary folder without it).
+func saveShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot := browsertest.Step(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	dir := os.Getenv("RITORNO_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
 }
 
 func TestBrowserEmptyStates(t *testing.T) {

@@ -29,7 +29,7 @@ const (
 	demoMaxLines  = 50
 	demoMaxQty    = 99
 	demoMaxBody   = 4 << 10
-	demoReservePx = 440 // the widget's reserved height on the demo page
+	demoReservePx = 520 // the widget's reserved height on the demo pages: four items whose reasons wrap to five lines
 )
 
 // DemoProduct is what the demo shop shows of a product or a cart line.
@@ -106,9 +106,10 @@ type demoPage struct {
 	Total                               string
 }
 
-// demoWidget is the widget container's configuration on the product page.
+// demoWidget is the configuration of the widget's container: the product page's, or the
+// cart page's (Cart: the cart's product ids, as the theme block's data-cart).
 type demoWidget struct {
-	Endpoint, Events, ProductID, Currency, ProductHref string
+	Endpoint, Events, ProductID, Currency, ProductHref, Cart string
 }
 
 func (d *Demo) page(c *gin.Context, title string) demoPage {
@@ -159,9 +160,14 @@ func (d *Demo) store(c *gin.Context) {
 	}
 	p := d.page(c, product.Title)
 	p.Product = product
-	p.Widget = demoWidget{Endpoint: d.Endpoint, Events: d.Events, ProductID: product.ID, Currency: currency,
-		ProductHref: d.base + "/demo/store?product_id={id}"}
+	p.Widget = d.widget(currency)
+	p.Widget.ProductID = product.ID
 	d.render(c, "store", p)
+}
+
+// widget is the container's configuration that both pages share.
+func (d *Demo) widget(currency string) demoWidget {
+	return demoWidget{Endpoint: d.Endpoint, Events: d.Events, Currency: currency, ProductHref: d.base + "/demo/store?product_id={id}"}
 }
 
 func (d *Demo) cartPage(c *gin.Context) {
@@ -182,6 +188,22 @@ func (d *Demo) cartPage(c *gin.Context) {
 	if total.Currency != "" {
 		p.Total = demoPrice(total)
 	}
+	// The cart placement of the widget, as the theme block places it: the cart's distinct
+	// product ids (at most 50, the route's limit); no block for an empty cart.
+	currency := d.Currency
+	if currency == "" {
+		currency = total.Currency
+	}
+	p.Widget = d.widget(currency)
+	seen := map[string]bool{}
+	var ids []string
+	for _, l := range p.Lines {
+		if l.ID != "" && !seen[l.ID] && len(ids) < maxCartIDs {
+			seen[l.ID] = true
+			ids = append(ids, l.ID)
+		}
+	}
+	p.Widget.Cart = strings.Join(ids, ",")
 	d.render(c, "cart", p)
 }
 

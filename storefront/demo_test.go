@@ -91,7 +91,7 @@ func TestDemoStorePage(t *testing.T) {
 			"<h1>Linen apron</h1>", "24.50 EUR", `class="ritorno-recs"`, `data-platform="demo"`,
 			`data-endpoint="/storefront/v1/key/recommendations"`, `data-events="/storefront/v1/key/events"`,
 			`data-product-id="101"`, `data-currency="EUR"`, `data-locale="en-GB"`, `data-cart-endpoint="/demo/cart/add"`,
-			`data-product-href="/demo/store?product_id={id}"`, `style="min-height: 440px"`,
+			`data-product-href="/demo/store?product_id={id}"`, `style="min-height: 520px"`,
 			`<link rel="stylesheet" href="/widget/ritorno.css">`, `<script src="/widget/ritorno.js" async></script>`,
 			`<svg class="product-image"`, `Cart (<span id="cart-count" aria-live="polite">0</span>)`,
 		}},
@@ -149,6 +149,8 @@ func TestDemoCart(t *testing.T) {
 
 	if w := alice.do("GET", "/demo/store/cart", ""); !strings.Contains(w.Body.String(), "Your cart is empty.") {
 		t.Fatal("a new visitor's cart is not empty")
+	} else if strings.Contains(w.Body.String(), "ritorno-recs") {
+		t.Error("an empty cart has a recommendation block (the theme block renders none)")
 	}
 	mustCart(t, alice.do("POST", "/demo/cart/add", `{"variant_id": "1001", "quantity": 1}`))
 	if alice.cookie == "" {
@@ -161,7 +163,11 @@ func TestDemoCart(t *testing.T) {
 		t.Errorf("cart = %+v, want apron × 3 (73.50) and a mug", cart)
 	}
 	page := alice.do("GET", "/demo/store/cart", "").Body.String()
-	for _, want := range []string{"Linen apron", "<td>3</td>", "85.50 EUR", "Cart (<span id=\"cart-count\" aria-live=\"polite\">4</span>)"} {
+	for _, want := range []string{"Linen apron", "<td>3</td>", "85.50 EUR", "Cart (<span id=\"cart-count\" aria-live=\"polite\">4</span>)",
+		// The widget's cart placement, as the theme's cart block places it: the cart's products.
+		`class="ritorno-recs"`, `data-placement="cart"`, `data-cart="101,102"`, `data-heading="Complete your order"`,
+		`data-endpoint="/storefront/v1/key/recommendations"`, `data-events="/storefront/v1/key/events"`,
+		`data-cart-endpoint="/demo/cart/add"`, `data-currency="EUR"`, `style="min-height: 520px"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("cart page lacks %s", want)
 		}

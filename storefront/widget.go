@@ -84,7 +84,7 @@ func (a *widgetAsset) serve(c *gin.Context) {
 // A theme, the WordPress plugin or the demo page loads both files (the script async) and
 // places containers; the widget fills each one independently:
 //
-//	<div class="ritorno-recs" style="min-height: 440px"
+//	<div class="ritorno-recs" style="min-height: 520px"
 //	  data-endpoint="/apps/ritorno/recommendations"  recommendations URL (required)
 //	  data-events="/apps/ritorno/events"             events URL (impression, click, add_to_cart)
 //	  data-platform="shopify"                        shopify | woocommerce | demo: how to add to cart

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -103,6 +104,56 @@ func TestBrowserRealDemo(t *testing.T) {
 			dir = t.TempDir()
 		}
 		path := filepath.Join(dir, fmt.Sprintf("storefront-demo-real-%s.png", filepath.Base(t.Name())))
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+
+		// The cart page: the widget's cart placement for what was just added, every reason
+		// whole, at the reserved height, nothing shifted.
+		browsertest.Step(t, ctx, "open the cart", chromedp.Navigate(base+"/demo/store/cart"))
+		browsertest.Step(t, ctx, "wait for the cart block", chromedp.WaitVisible(chromedp.CSS(`.ritorno-recs[data-placement="cart"][data-ritorno-state="ready"] .ritorno-recs__item`)))
+		type cartBlock struct {
+			Heading, Cart    string
+			Reasons          []string
+			Cut              int
+			Height, Reserved float64
+		}
+		cb := browsertest.Step(t, ctx, "read the cart block", chromedp.Evaluate[cartBlock](`(() => {
+		  const b = document.querySelector('.ritorno-recs');
+		  const rs = [...b.querySelectorAll('.ritorno-recs__reason')];
+		  return {Heading: b.querySelector('h2').textContent, Cart: b.dataset.cart, Reasons: rs.map(r => r.textContent),
+		    Cut: rs.filter(r => r.scrollHeight > r.clientHeight + 1).length,
+		    Height: b.getBoundingClientRect().height, Reserved: parseFloat(b.style.minHeight)};
+		})()`))
+		t.Logf("cart block: %+v", cb)
+		if cb.Heading != "Complete your order" || cb.Cart == "" || len(cb.Reasons) == 0 || cb.Cut != 0 {
+			t.Errorf("cart block %+v: want Complete your order for the cart, with whole reasons", cb)
+		}
+		if cb.Height != cb.Reserved {
+			t.Errorf("the cart block grew from its reserved %vpx to %vpx", cb.Reserved, cb.Height)
+		}
+		if cls := browsertest.Step(t, ctx, "measure the cart page's layout shift", chromedp.Evaluate[float64](browsertest.SettledCLS, chromedp.EvalAwaitPromise)); cls != 0 {
+			t.Errorf("cumulative layout shift on the cart page = %v, want 0", cls)
+		}
+		shot = browsertest.Step(t, ctx, "cart screenshot", chromedp.FullScreenshot(100))
+		path = filepath.Join(dir, fmt.Sprintf("storefront-demo-real-cart-%s.png", filepath.Base(t.Name())))
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+
+		// The demo shop's admin, opened with the link serve prints, with no Shopify at all.
+		var printed bytes.Buffer
+		s.main.printDemoLinks(&printed)
+		link := between(printed.String(), "Demo admin:  ", "\n")
+		browsertest.Step(t, ctx, "open the admin link", chromedp.Navigate(link))
+		browsertest.Step(t, ctx, "the admin shows the demo shop", chromedp.Poll[bool](`!document.getElementById('admin').hidden
+		  && document.getElementById('shop-name').textContent === 'Ritorno demo shop'
+		  && document.getElementById('kpis').textContent.includes('"orders"')
+		  && !location.hash`, chromedp.WithPollingTimeout(10*time.Second)))
+		shot = browsertest.Step(t, ctx, "admin screenshot", chromedp.FullScreenshot(100))
+		path = filepath.Join(dir, fmt.Sprintf("admin-demo-%s.png", filepath.Base(t.Name())))
 		if err := os.WriteFile(path, shot, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -24,6 +24,7 @@ var readOnlyArgs = map[string][]string{
 	"recommend":       {"--shop", "example.myshopify.com", "--product", "1"},
 	"gdpr requests":   {"--shop", "example.myshopify.com"},
 	"gdpr export":     {"--shop", "example.myshopify.com", "--request", "1"},
+	"admin-url":       {"--shop", "example.myshopify.com"},
 }
 
 // runIn runs a command line in-process with a recorder of the flag sets it parsed.

@@ -32,17 +32,19 @@ var demoTransactions []byte
 const (
 	demoCurrency = "GBP" // the data set's
 	demoTimezone = "Europe/London"
+	// demoAdminLinkTTL is how long the admin link serve prints works: a working day.
+	demoAdminLinkTTL = 8 * time.Hour
 )
 
-// openDemo makes sure the demo shop exists and returns its pages.
-func openDemo(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (*storefront.Demo, error) {
+// openDemo makes sure the demo shop exists and returns its pages and the shop.
+func openDemo(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (*storefront.Demo, ritorno.Shop, error) {
 	shop, err := demoShop(ctx, cfg, db, log)
 	if err != nil {
-		return nil, fmt.Errorf("demo shop: %w", err)
+		return nil, ritorno.Shop{}, fmt.Errorf("demo shop: %w", err)
 	}
 	best, err := demoBestSeller(ctx, db, shop.ID)
 	if err != nil {
-		return nil, fmt.Errorf("demo shop: %w", err)
+		return nil, ritorno.Shop{}, fmt.Errorf("demo shop: %w", err)
 	}
 	base := "/storefront/v1/" + shop.ConnectionKey
 	product := func(ctx context.Context, id string) (storefront.DemoProduct, error) {
@@ -59,7 +61,7 @@ func openDemo(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (
 	return &storefront.Demo{Endpoint: base + "/recommendations", Events: base + "/events", ProductID: strconv.FormatInt(best, 10),
 		Currency: demoCurrency, Locale: "en-GB", Product: product,
 		// Each demo product has one variant, whose id is the product's.
-		Variant: product}, nil
+		Variant: product}, shop, nil
 }
 
 func demoProductOf(p ritorno.Product) storefront.DemoProduct {

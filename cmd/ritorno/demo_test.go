@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -89,6 +90,22 @@ func TestDemoShop(t *testing.T) {
 		perf, err := s.db.RecommendationPerformance(ctx, shop.ID, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 		if err != nil || perf.Impressions != 1 {
 			t.Fatalf("performance after one impression: %+v, %v", perf, err)
+		}
+
+		// Its admin, without Shopify: serve prints a signed link, which the admin API takes,
+		// and the landing page links to the store and the admin page.
+		var printed bytes.Buffer
+		s.main.printDemoLinks(&printed)
+		link := regexp.MustCompile(`Demo admin:  (https://ritorno\.example\.com/admin#token=(\S+))`).FindStringSubmatch(printed.String())
+		if link == nil || !strings.Contains(printed.String(), "Demo store:  https://ritorno.example.com/demo/store") {
+			t.Fatalf("serve printed no demo links:\n%s", printed.String())
+		}
+		if status, body := getWith(t, "http://"+s.addr+"/api/admin/shop", "Bearer "+link[2]); status != http.StatusOK || !strings.Contains(body, `"name":"Ritorno demo shop"`) {
+			t.Fatalf("the demo shop's admin with the printed link: %d %s", status, body)
+		}
+		if status, page := get(t, "http://"+s.addr+"/"); status != http.StatusOK || !strings.Contains(page, `href="/demo/store"`) ||
+			!strings.Contains(page, `href="/admin"`) || !strings.Contains(page, "ritorno admin-url --shop https://ritorno.example.com") {
+			t.Fatalf("the landing page lacks the demo's links: %d\n%s", status, page)
 		}
 
 		// A second start reuses the shop.

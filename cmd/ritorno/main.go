@@ -55,6 +55,8 @@ Usage:
   ritorno clv fit --transactions FILE …
                                 fit the lifetime-value models (BG/NBD, Gamma-Gamma) to a file
   ritorno gdpr requests|export  customers' data requests and their exports
+  ritorno admin-url --shop SHOP [--ttl D]
+                                a signed link to a shop's admin page, without Shopify
   ritorno bench webhooks        load benchmark of webhook receipt and processing (loopback)
   ritorno bench import          import benchmark: a generated 1,000,000-order file
   ritorno bench storefront      storefront benchmark: recommendations over HTTP at 2,000 requests/s
@@ -109,6 +111,7 @@ var commands = []struct {
 	{"bench storefront", dbNone},
 	{"bench soak", dbNone},
 	{"healthcheck", dbNone},
+	{"admin-url", dbExisting},
 }
 
 // commandDB is the database use of a command line; a line the table does not know gets
@@ -210,6 +213,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runGDPR(ctx, cfg, rest, stdout)
 	case "bench":
 		err = runBench(ctx, cfg, rest, stdout)
+	case "admin-url":
+		err = runAdminURL(ctx, cfg, rest, stdout)
 	default:
 		err = fmt.Errorf("command %q is in the table but not dispatched", cmd)
 	}

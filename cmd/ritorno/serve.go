@@ -59,7 +59,19 @@ func runServe(ctx context.Context, cfg Config, args []string, log *slog.Logger, 
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
+	m.printDemoLinks(stdout)
 	return m.Run(ctx)
+}
+
+// printDemoLinks prints, when the demo is on, its store's address and the signed link to
+// its admin: plain lines on standard output, not the JSON log, since they are what a
+// newcomer running make run opens next.
+func (m *Main) printDemoLinks(w io.Writer) {
+	if m.demoAdminURL == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nDemo store:  %s/demo/store\nDemo admin:  %s\n             (no Shopify needed; the link works for %d hours, and ritorno admin-url --shop %s makes another)\n\n",
+		m.cfg.AppURL, m.demoAdminURL, int(demoAdminLinkTTL.Hours()), m.demoShop)
 }
 
 // Main is a whole running server: what serve wires and what end-to-end tests boot.
@@ -80,6 +92,9 @@ type Main struct {
 	insights   *analytics.Scheduler
 	recommend  *recommend.Service
 	workers    sync.WaitGroup // background work; Run waits for it before closing the database
+	// demoShop is the demo shop's domain and demoAdminURL a signed link to its admin page,
+	// both empty when the demo is off.
+	demoShop, demoAdminURL string
 }
 
 // Open wires everything and binds the listener; it serves nothing yet.
@@ -135,13 +150,29 @@ func (m *Main) Open(ctx context.Context) error {
 		Registry:    m.registry,
 	})
 
+	// The demo shop, when on: its store pages, and its admin through a signed link that
+	// runServe prints (app.SignAdminLink), since it has no Shopify admin.
+	var demo *storefront.Demo
+	if m.cfg.Demo {
+		var shop ritorno.Shop
+		if demo, shop, err = openDemo(ctx, m.cfg, m.db, m.log.With("component", "demo")); err != nil {
+			db.Close()
+			return err
+		}
+		m.demoShop = shop.Domain
+		if m.demoAdminURL, _, err = adminLink(m.cfg, shop, time.Now(), demoAdminLinkTTL); err != nil {
+			db.Close()
+			return err
+		}
+	}
+
 	// The merchant surface: install and connect flows, the embedded admin.
 	appCfg := app.Config{AppURL: m.cfg.AppURL, ShopifyAPIKey: m.cfg.ShopifyAPIKey, ShopifyScopes: m.cfg.ShopifyScopes,
 		StateKey: m.cfg.stateKey(), AllowHTTPStores: m.cfg.WooAllowHTTP, TrustProxy: m.cfg.TrustProxy, Shops: m.db,
 		WooCommerce: wooConnector{allowHTTP: m.cfg.WooAllowHTTP, allowPrivate: m.cfg.WooAllowPrivate, net: m.hooks.platform},
 		Backfills:   backfillStarter{db: m.db, backfiller: m.backfiller}, Insights: newAdminInsights(m.db),
 		Recommendations: adminRecommendations{db: m.db, svc: m.recommend},
-		Log:             m.log.With("component", "app")}
+		Log:             m.log.With("component", "app"), DemoShop: m.demoShop}
 	if m.cfg.ShopifyAPIKey != "" && m.cfg.ShopifyAPISecret != "" {
 		appCfg.Shopify = shopifyAuth
 	}
@@ -153,12 +184,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ShopifySecret: m.cfg.ShopifyAPISecret, ShopifyPreviousSecret: m.cfg.ShopifyPrevSecret,
 		TrackingKey: m.cfg.trackingKey(), TrustProxy: m.cfg.TrustProxy, Log: m.log.With("component", "storefront")})
 	surfaces := []func(gin.IRouter){m.receiver.Register, merchant.Register, shopper.Register, storefront.RegisterWidget}
-	if m.cfg.Demo {
-		demo, err := openDemo(ctx, m.cfg, m.db, m.log.With("component", "demo"))
-		if err != nil {
-			db.Close()
-			return err
-		}
+	if demo != nil {
 		surfaces = append(surfaces, demo.Register)
 	}
 

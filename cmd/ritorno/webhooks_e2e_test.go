@@ -33,6 +33,7 @@ type server struct {
 	addr string
 	db   *store.DB
 	stop func()
+	main *Main
 }
 
 // envFor is the environment of a server on the given fresh database.
@@ -59,7 +60,7 @@ func boot(t *testing.T, env map[string]string, hooks serveHooks) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	s := &server{t: t, env: env, addr: m.listener.Addr().String(), db: m.db}
+	s := &server{t: t, env: env, addr: m.listener.Addr().String(), db: m.db, main: m}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
