@@ -246,7 +246,7 @@ var tenantCases = map[string]tenantCase{
 	},
 	"EachCountedOrder": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		n := 0
-		if err := db.EachCountedOrder(ctx, b.ID, func(int64, int64, time.Time, int64) error { n++; return nil }); err != nil || n != 0 {
+		if err := db.EachCountedOrder(ctx, b.ID, func(int64, int64, time.Time, int64, string) error { n++; return nil }); err != nil || n != 0 {
 			t.Fatalf("B streams %d of A's orders, %v", n, err)
 		}
 	},
@@ -325,7 +325,7 @@ var tenantCases = map[string]tenantCase{
 		}
 	},
 	"EachCountedOrderOf": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
-		err := db.EachCountedOrderOf(ctx, b.ID, []ritorno.Buyer{ritorno.BuyerFor(42, "")}, func(key, order int64, at time.Time, net int64) error {
+		err := db.EachCountedOrderOf(ctx, b.ID, []ritorno.Buyer{ritorno.BuyerFor(42, "")}, func(key, order int64, at time.Time, net int64, _ string) error {
 			t.Errorf("B reads A's order %d", order)
 			return nil
 		})
