@@ -51,6 +51,14 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B's SetCredentials changed A's token to %q", creds.AccessToken)
 		}
 	},
+	"SetShopCurrency": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.SetShopCurrency(ctx, b.ID, "JPY"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Shop(ctx, a.ID); got.Currency == "JPY" {
+			t.Fatal("B's SetShopCurrency changed A's currency")
+		}
+	},
 	"DeleteShop": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if err := db.DeleteShop(ctx, b.ID); err != nil {
 			t.Fatal(err)
