@@ -146,15 +146,16 @@ type Model struct {
 	epoch    time.Time
 	controls controls
 
-	index    map[int64]int32
-	products []*product
-	orders   map[int64]*order
-	buyers   map[int64]*buyer
-	units    int64 // buyer units (known buyers plus orders of unknown buyers)
-	groupIdx map[string]int32
-	groups   []*group
-	shop     group // every product
-	currency string
+	index     map[int64]int32
+	products  []*product
+	orders    map[int64]*order
+	buyers    map[int64]*buyer
+	units     int64 // buyer units (known buyers plus orders of unknown buyers)
+	groupIdx  map[string]int32
+	groups    []*group
+	shop      group // every product
+	cataloged int   // products with a catalog entry: none means the catalog is missing
+	currency  string
 
 	// flags is the writer's per-product scratch (flag* bits), guarded by wmu and zero
 	// between updates.
@@ -249,6 +250,9 @@ func (m *Model) setProduct(cp ritorno.Product) []int32 {
 	c := cp
 	c.Variants = slices.Clone(cp.Variants)
 	sort.SliceStable(c.Variants, func(a, b int) bool { return c.Variants[a].Position < c.Variants[b].Position })
+	if p.cat == nil {
+		m.cataloged++
+	}
 	p.cat = &c
 	p.variant = -1
 	p.price = ritorno.Money{}
