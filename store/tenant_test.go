@@ -101,6 +101,16 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B's upsert changed A's product: %q with %d variants", got.Title, len(got.Variants))
 		}
 	},
+	"AddProductsIfAbsent": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		p := sampleProduct(7)
+		p.Title = "Imported"
+		if n, err := db.AddProductsIfAbsent(ctx, b.ID, []ritorno.Product{p}); err != nil || n != 1 {
+			t.Fatalf("B has no product 7 of its own: added %d, %v", n, err)
+		}
+		if got, _ := db.Product(ctx, a.ID, 7); got.Title != "Coffee beans" {
+			t.Fatalf("B's import changed A's product: %q", got.Title)
+		}
+	},
 	"Product": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if _, err := db.Product(ctx, b.ID, 7); ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 			t.Fatalf("B reads A's product: %v", err)
