@@ -38,6 +38,9 @@ CSV columns (default names; rename with the flags):
 Rows of one order must be consecutive. A row that cannot be read is reported with its
 line number and skipped; so are returns (quantity <= 0) and the preset's cancellation
 invoices. Orders without a customer are kept, counted for the shop, never for a customer.
+Each product of the CSV's lines that the shop does not have yet becomes a catalog entry
+(title and price of its latest line), so that recommendations can show it; a product the
+platform sent is never overwritten, and the platform's version replaces the entry later.
 Prints a summary as JSON; progress goes to standard error.
 `
 
@@ -48,7 +51,9 @@ type importSummary struct {
 	Shop   string               `json:"shop"`
 	Lines  int64                `json:"lines_read"`
 	Orders history.ImportCounts `json:"orders"`
-	// Products and customers come only in a Shopify bulk export.
+	// Products come in a Shopify bulk export, or are made from a CSV's lines (inserted:
+	// new catalog entries; unchanged: products the shop had already, left as they are).
+	// Customers come only in a Shopify bulk export.
 	Products  *history.ImportCounts `json:"products,omitempty"`
 	Customers *history.ImportCounts `json:"customers,omitempty"`
 	Skipped   int64                 `json:"skipped"`
@@ -169,7 +174,16 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		err = importWooJSON(ctx, br, counted, im, sum, prog)
 	default:
 		sum.Format = "transactions-csv"
-		err = importCSV(ctx, br, counted, opts, im, sum, prog)
+		var catalog history.LineCatalog
+		err = importCSV(ctx, br, counted, opts, im, &catalog, sum, prog)
+		if err == nil {
+			err = im.Flush(ctx)
+		}
+		if err == nil && catalog.Len() > 0 {
+			var products history.ImportCounts
+			products, err = catalog.Write(ctx, db, shop.ID)
+			sum.Products = &products
+		}
 	}
 	if err == nil {
 		err = im.Flush(ctx)
@@ -187,7 +201,8 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	return writeJSON(stdout, sum)
 }
 
-func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
+func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, catalog *history.LineCatalog,
+	sum *importSummary, prog *progress) error {
 	rd, err := transactions.NewReader(r, opts)
 	if err != nil {
 		return err
@@ -206,6 +221,7 @@ func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts t
 			}
 			return err
 		}
+		catalog.Add(order) // only orders that were taken: a refused one names no product
 		return nil
 	})
 	for {
