@@ -100,7 +100,9 @@ func TestCurrencyEndToEnd(t *testing.T) {
 		if out := cli(0, woo(store.URL)...); !strings.Contains(out, "currency GBP and time zone Europe/London read from WooCommerce") {
 			t.Fatalf("shops add output: %s", out)
 		}
-		cli(0, "import", "--shop", store.URL, csvPath)
+		if out := cli(0, "import", "--shop", store.URL, csvPath); strings.Contains(out, "not the shop's currency") {
+			t.Fatalf("GBP orders in a GBP shop get a currency note: %s", out)
+		}
 		a := analyticsOf(store.URL)
 		if a.Currency != "GBP" || a.Period.Orders != 3 || a.Period.Revenue != (moneyView{"24.60", "GBP"}) || a.Period.OtherCurrencies != nil {
 			t.Fatalf("analytics of the GBP shop = %+v", a.Period)
@@ -114,7 +116,10 @@ func TestCurrencyEndToEnd(t *testing.T) {
 		if out := cli(0, append(woo(unreachable), "--currency", "USD")...); !strings.Contains(out, "currency USD from --currency") {
 			t.Fatalf("shops add --currency USD: %s", out)
 		}
-		cli(0, "import", "--shop", unreachable, csvPath)
+		if out := cli(0, "import", "--shop", unreachable, csvPath); !strings.Contains(out, "3 orders are in GBP, not the shop's currency USD") ||
+			!strings.Contains(out, "shops set "+unreachable+" --currency GBP") {
+			t.Fatalf("the import does not say what GBP orders in a USD shop become: %s", out)
+		}
 		h := historyOf(unreachable, "41")
 		if h.Currency != "USD" || h.Summary.OrderCount != 2 || h.Summary.NetSpent != "0.00" || len(h.Summary.ByCurrency) != 1 ||
 			h.Summary.ByCurrency[0] != (currencyTotalView{Currency: "GBP", OrderCount: 2, NetSpent: "11.04"}) {

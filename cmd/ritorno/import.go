@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,35 @@ type importSummary struct {
 	Seconds   float64               `json:"seconds"`
 	PerSec    float64               `json:"orders_per_second"`
 	Range     *importRange          `json:"date_range,omitempty"`
+	// Currencies counts the orders taken by currency; Notes say what a currency other
+	// than the shop's means for them.
+	Currencies map[string]int64 `json:"orders_by_currency,omitempty"`
+	Notes      []string         `json:"notes,omitempty"`
+}
+
+// took counts an order taken, by its currency.
+func (s *importSummary) took(currency string) {
+	if s.Currencies == nil {
+		s.Currencies = map[string]int64{}
+	}
+	s.Currencies[currency]++
+}
+
+// noteCurrencies says what orders in another currency than the shop's become: they keep
+// their own, and the shop's figures leave them out.
+func (s *importSummary) noteCurrencies(shopCurrency string) {
+	codes := make([]string, 0, len(s.Currencies))
+	for c := range s.Currencies {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		if c != shopCurrency {
+			s.Notes = append(s.Notes, fmt.Sprintf("%d orders are in %s, not the shop's currency %s: they keep %s (history shows them so), "+
+				"and analytics leave them out and say so; if the shop's currency is %s, run ritorno shops set %s --currency %s",
+				s.Currencies[c], c, shopCurrency, c, c, s.Shop, c))
+		}
+	}
 }
 
 type importRange struct {
@@ -189,6 +219,7 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		err = im.Flush(ctx)
 	}
 	prog.done()
+	sum.noteCurrencies(shop.Currency)
 	sum.Orders = im.Counts()
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
@@ -221,6 +252,7 @@ func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts t
 			}
 			return err
 		}
+		sum.took(order.Currency)
 		catalog.Add(order) // only orders that were taken: a refused one names no product
 		return nil
 	})
@@ -267,7 +299,9 @@ func importWooJSON(ctx context.Context, r io.Reader, counted *countingReader, im
 		o, err := woocommerce.DecodeOrder(raw)
 		if err == nil {
 			sum.saw(o.ProcessedAt)
-			err = im.Add(ctx, o)
+			if err = im.Add(ctx, o); err == nil {
+				sum.took(o.Currency)
+			}
 		}
 		if err != nil {
 			if ritorno.ErrorCode(err) != ritorno.EINVALID {
