@@ -146,16 +146,18 @@ type Model struct {
 	epoch    time.Time
 	controls controls
 
-	index     map[int64]int32
-	products  []*product
-	orders    map[int64]*order
-	buyers    map[int64]*buyer
-	units     int64 // buyer units (known buyers plus orders of unknown buyers)
-	groupIdx  map[string]int32
-	groups    []*group
-	shop      group // every product
-	cataloged int   // products with a catalog entry: none means the catalog is missing
-	currency  string
+	index    map[int64]int32
+	products []*product
+	orders   map[int64]*order
+	buyers   map[int64]*buyer
+	units    int64 // buyer units (known buyers plus orders of unknown buyers)
+	groupIdx map[string]int32
+	groups   []*group
+	shop     group // every product
+	currency string
+
+	// cataloged counts the products with a catalog entry: none means the catalog is missing.
+	cataloged int
 
 	// flags is the writer's per-product scratch (flag* bits), guarded by wmu and zero
 	// between updates.
