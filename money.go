@@ -3,6 +3,7 @@ package ritorno
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -167,3 +168,42 @@ func (m Money) Decimal() string {
 
 // String renders "19.99 USD".
 func (m Money) String() string { return fmt.Sprintf("%s %s", m.Decimal(), m.Currency) }
+
+// CurrencyTotal is the orders in one currency and their sum. Amounts in different
+// currencies are never converted or relabelled: a figure in the shop's currency leaves
+// the others out and reports them as CurrencyTotals, and a buyer's history totals each
+// currency apart.
+type CurrencyTotal struct {
+	Orders int
+	Net    Money
+}
+
+// CurrencyTotals sums orders per currency.
+type CurrencyTotals map[string]CurrencyTotal
+
+// Add counts one order of net amount m under its own currency.
+func (t CurrencyTotals) Add(m Money) error {
+	cur := t[m.Currency]
+	if cur.Net.Currency == "" {
+		cur.Net = Zero(m.Currency)
+	}
+	sum, err := cur.Net.Add(m)
+	if err != nil {
+		return err
+	}
+	t[m.Currency] = CurrencyTotal{Orders: cur.Orders + 1, Net: sum}
+	return nil
+}
+
+// Sorted lists the totals by currency code; nil when there are none.
+func (t CurrencyTotals) Sorted() []CurrencyTotal {
+	if len(t) == 0 {
+		return nil
+	}
+	out := make([]CurrencyTotal, 0, len(t))
+	for _, ct := range t {
+		out = append(out, ct)
+	}
+	slices.SortFunc(out, func(a, b CurrencyTotal) int { return strings.Compare(a.Net.Currency, b.Net.Currency) })
+	return out
+}

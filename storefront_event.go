@@ -93,9 +93,11 @@ type RecommendationPerformance struct {
 	ByKind      []KindPerformance // in kind order
 	// InfluencedOrders counts the counted orders placed in the period that are
 	// recommendation-influenced (see AttributionWindow); InfluencedRevenue is their net
-	// total (total less refunds) in the shop's currency.
+	// total (total less refunds) in the shop's currency. Influenced orders in another
+	// currency are not in either: OtherCurrencies counts them, per currency, in their own.
 	InfluencedOrders  int64
 	InfluencedRevenue Money
+	OtherCurrencies   []CurrencyTotal
 }
 
 // CTR is the click-through rate, clicks per impression; 0 without impressions.

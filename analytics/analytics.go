@@ -53,6 +53,9 @@ type Histories struct {
 	p        []rec   // grouped by customer; within a customer ordered by (at, order)
 	anon     []rec   // purchases of unknown buyers, in no order
 	skipped  int     // purchases left out: their time cannot be placed (see NewHistories)
+	// other is the orders left out because they are in another currency than the shop's
+	// (their amounts cannot be added to its figures without a conversion Ritorno never makes).
+	other []ritorno.CurrencyTotal
 }
 
 // The range of times that Unix nanoseconds can hold (1677 to 2262).
@@ -161,6 +164,17 @@ func (h *Histories) Currency() string { return h.currency }
 
 // Skipped returns the number of purchases left out because their time cannot be placed.
 func (h *Histories) Skipped() int { return h.skipped }
+
+// OtherCurrencies returns the orders left out because they are in another currency than
+// the shop's, per currency (see WithOtherCurrencies); nil when there are none.
+func (h *Histories) OtherCurrencies() []ritorno.CurrencyTotal { return h.other }
+
+// WithOtherCurrencies records the orders the caller left out of the purchases because
+// they are in another currency than the shop's, so that every figure can say so.
+func (h *Histories) WithOtherCurrencies(t ritorno.CurrencyTotals) *Histories {
+	h.other = t.Sorted()
+	return h
+}
 
 // Len returns the number of customers (buyers with a known key).
 func (h *Histories) Len() int { return len(h.ids) }

@@ -19,6 +19,9 @@ type CohortTable struct {
 	// SkippedOrders counts the shop's orders left out because their time cannot be placed
 	// (see NewHistories); 0 normally.
 	SkippedOrders int
+	// OtherCurrencies are the shop's orders left out because they are in another
+	// currency than the shop's, per currency (nil: none).
+	OtherCurrencies []ritorno.CurrencyTotal
 }
 
 // Cohort is the customers whose first purchase was placed in one calendar month of the
@@ -46,7 +49,7 @@ func (h *Histories) Cohorts(loc *time.Location, now time.Time) (CohortTable, err
 	if loc == nil {
 		return CohortTable{}, ritorno.Errorf(ritorno.EINVALID, "analytics: cohorts need the shop's location")
 	}
-	table := CohortTable{Through: now, SkippedOrders: h.skipped}
+	table := CohortTable{Through: now, SkippedOrders: h.skipped, OtherCurrencies: h.other}
 	end := nanos(now)
 	first := int64(0)
 	found := false

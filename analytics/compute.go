@@ -3,6 +3,8 @@ package analytics
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ritorno/ritorno"
@@ -12,7 +14,7 @@ import (
 // InsightStore is what computing a shop's insights needs of storage.
 type InsightStore interface {
 	Shop(ctx context.Context, shopID int64) (ritorno.Shop, error)
-	EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error
+	EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error
 	// OrderWindow measures the window of orders changed since from (ritorno.OrderWindow).
 	OrderWindow(ctx context.Context, shopID int64, from time.Time) (ritorno.OrderWindow, error)
 	ReplaceInsights(ctx context.Context, shopID int64, shop ritorno.ShopInsight, customers []ritorno.CustomerInsight) error
@@ -80,7 +82,11 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 	}
 	now := opt.Now().UTC()
 	var ps []Purchase
-	err = store.EachCountedOrder(ctx, shopID, func(key, order int64, at time.Time, net int64) error {
+	other := ritorno.CurrencyTotals{}
+	err = store.EachCountedOrder(ctx, shopID, func(key, order int64, at time.Time, net int64, currency string) error {
+		if currency != shop.Currency {
+			return other.Add(ritorno.Money{Amount: net, Currency: currency}) // never relabelled: counted apart
+		}
 		if at.After(now) {
 			return nil // placed "in the future" by a wrong clock: not history yet
 		}
@@ -99,6 +105,7 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 	if err != nil {
 		return ritorno.ShopInsight{}, st, err
 	}
+	h.WithOtherCurrencies(other)
 	lap(&st.Group)
 	figures := h.Customers(now)
 	lap(&st.Figures)
@@ -132,7 +139,8 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 
 	model, _ := json.Marshal(report) // plain structs of numbers and strings
 	out := ritorno.ShopInsight{ShopID: shopID, ComputedAt: now, Customers: len(figures), Orders: orderCount(h),
-		HorizonDays: opt.HorizonDays, Model: string(model), Fallback: report.Fallback, Notes: report.Notes,
+		HorizonDays: opt.HorizonDays, Model: string(model), Fallback: report.Fallback,
+		Notes: append(slices.Clip(report.Notes), OtherCurrencyNotes(h.OtherCurrencies(), shop.Currency)...),
 		Frame: string(frameJSON), Window: window}
 	out.Seconds = (st.Load + st.Group + st.Figures + st.RFM + st.Fit + st.Predict).Seconds()
 	if err := store.ReplaceInsights(ctx, shopID, out, insights); err != nil {
@@ -141,6 +149,21 @@ func Compute(ctx context.Context, store InsightStore, shopID int64, opt ComputeO
 	lap(&st.Store)
 	out.Seconds = st.Total().Seconds()
 	return out, st, nil
+}
+
+// OtherCurrencyNotes says, one line per currency, which orders a shop's figures left out
+// because they are in another currency than the shop's.
+func OtherCurrencyNotes(other []ritorno.CurrencyTotal, shopCurrency string) []string {
+	var notes []string
+	for _, ct := range other {
+		noun := "orders"
+		if ct.Orders == 1 {
+			noun = "order"
+		}
+		notes = append(notes, fmt.Sprintf("%d %s in %s (%s net) left out: the shop's currency is %s, and amounts are never converted",
+			ct.Orders, noun, ct.Net.Currency, ct.Net, shopCurrency))
+	}
+	return notes
 }
 
 // orderCount is how many purchases the histories hold, unknown buyers' included.

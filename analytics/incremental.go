@@ -214,7 +214,7 @@ type IncrementalStore interface {
 	InsightStore
 	ShopInsight(ctx context.Context, shopID int64) (ritorno.ShopInsight, error)
 	ChangedBuyers(ctx context.Context, shopID int64, since, windowFrom time.Time) ([]ritorno.Buyer, ritorno.OrderWindow, error)
-	EachCountedOrderOf(ctx context.Context, shopID int64, buyers []ritorno.Buyer, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error
+	EachCountedOrderOf(ctx context.Context, shopID int64, buyers []ritorno.Buyer, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error
 	UpdateInsights(ctx context.Context, shopID int64, u ritorno.InsightUpdate) error
 }
 
@@ -275,8 +275,10 @@ func UpdateBuyers(ctx context.Context, store IncrementalStore, shopID int64, opt
 
 	now := opt.Now().UTC()
 	var ps []Purchase
-	err = store.EachCountedOrderOf(ctx, shopID, buyers, func(key, order int64, at time.Time, net int64) error {
-		if !at.After(now) && placeable(at) { // as in Compute: an order "in the future" is not history yet
+	err = store.EachCountedOrderOf(ctx, shopID, buyers, func(key, order int64, at time.Time, net int64, currency string) error {
+		// As in Compute: an order in another currency is not the shop's money (the full
+		// computation's notes count them), and one "in the future" is not history yet.
+		if currency == shop.Currency && !at.After(now) && placeable(at) {
 			ps = append(ps, Purchase{Customer: key, Order: order, At: at, Net: net})
 		}
 		return nil

@@ -62,6 +62,10 @@ type ShopFigures struct {
 	// SkippedOrders counts the shop's orders left out of every figure because their time
 	// cannot be placed (see NewHistories); 0 normally.
 	SkippedOrders int
+	// OtherCurrencies are the shop's orders left out of every figure because they are in
+	// another currency than the shop's, per currency, with their net sum in their own
+	// currency (nil: none). They are never converted nor counted as the shop's.
+	OtherCurrencies []ritorno.CurrencyTotal
 
 	// TopCustomers is ⌈End · TopPercent / 100⌉, the number of the period's customers with
 	// the largest spend in the period; TopRevenue is their spend (the sum of the
@@ -93,7 +97,7 @@ func (h *Histories) Period(from, to time.Time, opt PeriodOptions) (ShopFigures, 
 		return ShopFigures{}, ritorno.Errorf(ritorno.EINVALID, "analytics: the lookback window must start at or before the period")
 	}
 	f, t, w := nanos(from), nanos(to), nanos(lookback)
-	fig := ShopFigures{From: from, To: to, LookbackFrom: lookback, SkippedOrders: h.skipped}
+	fig := ShopFigures{From: from, To: to, LookbackFrom: lookback, SkippedOrders: h.skipped, OtherCurrencies: h.other}
 
 	var revenue, newRev, retRev int64
 	var spends []int64 // each period customer's spend in the period

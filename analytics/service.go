@@ -10,7 +10,7 @@ import (
 // HistoryStore is what reading a shop's histories needs of storage.
 type HistoryStore interface {
 	Shop(ctx context.Context, shopID int64) (ritorno.Shop, error)
-	EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error
+	EachCountedOrder(ctx context.Context, shopID int64, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error
 }
 
 // Service answers the figures that depend on a period chosen at request time (KPIs,
@@ -29,7 +29,8 @@ func NewService(store HistoryStore, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
-// Histories loads the shop's purchases that count, up to now.
+// Histories loads the shop's purchases that count, up to now: those in the shop's
+// currency; the others are left out and counted per currency (OtherCurrencies).
 func (s *Service) Histories(ctx context.Context, shopID int64) (*Histories, ritorno.Shop, error) {
 	shop, err := s.store.Shop(ctx, shopID)
 	if err != nil {
@@ -37,7 +38,11 @@ func (s *Service) Histories(ctx context.Context, shopID int64) (*Histories, rito
 	}
 	var ps []Purchase
 	old := 0
-	err = s.store.EachCountedOrder(ctx, shopID, func(key, order int64, at time.Time, net int64) error {
+	other := ritorno.CurrencyTotals{}
+	err = s.store.EachCountedOrder(ctx, shopID, func(key, order int64, at time.Time, net int64, currency string) error {
+		if currency != shop.Currency {
+			return other.Add(ritorno.Money{Amount: net, Currency: currency})
+		}
 		// A time before any online shop (stored before the adapters mended such times)
 		// would stretch the cohorts over centuries: left out and counted, like the times
 		// NewHistories cannot place.
@@ -56,7 +61,7 @@ func (s *Service) Histories(ctx context.Context, shopID int64) (*Histories, rito
 		return nil, shop, err
 	}
 	h.skipped += old
-	return h, shop, nil
+	return h.WithOtherCurrencies(other), shop, nil
 }
 
 // Period computes the shop's KPIs for [from, to), both cut by the caller in the shop's

@@ -151,13 +151,32 @@ type kpisResponse struct {
 	// SkippedOrders counts orders left out of every figure: their stored time cannot be
 	// placed (kept before such times were mended on the way in). Absent when none.
 	SkippedOrders int `json:"skipped_orders,omitempty"`
+	// OtherCurrencies are the orders left out of every figure because they are in another
+	// currency than the shop's, per currency, with their revenue in that currency (never
+	// converted). Absent when none.
+	OtherCurrencies []otherCurrencyResponse `json:"other_currencies,omitempty"`
+}
+
+// otherCurrencyResponse is the orders in one currency that the figures left out.
+type otherCurrencyResponse struct {
+	Currency       string        `json:"currency"`
+	OrdersLeftOut  int           `json:"orders_left_out"`
+	RevenueLeftOut moneyResponse `json:"revenue_left_out"`
+}
+
+func otherCurrenciesToResponse(other []ritorno.CurrencyTotal) []otherCurrencyResponse {
+	var out []otherCurrencyResponse
+	for _, ct := range other {
+		out = append(out, otherCurrencyResponse{Currency: ct.Net.Currency, OrdersLeftOut: ct.Orders, RevenueLeftOut: moneyToResponse(ct.Net)})
+	}
+	return out
 }
 
 func kpisToResponse(f analytics.ShopFigures, loc *time.Location) kpisResponse {
 	day := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
 	return kpisResponse{From: day(f.From), To: day(f.To), LookbackFrom: day(f.LookbackFrom), Timezone: loc.String(), ComputedFrom: "orders",
-		SkippedOrders: f.SkippedOrders,
-		Orders:        f.Orders, Revenue: moneyToResponse(f.Revenue),
+		SkippedOrders: f.SkippedOrders, OtherCurrencies: otherCurrenciesToResponse(f.OtherCurrencies),
+		Orders: f.Orders, Revenue: moneyToResponse(f.Revenue),
 		Start: f.Start, End: f.End, New: f.New, Returning: f.Returning, Retained: f.Retained, Reactivated: f.Reactivated,
 		CRR: number(f.CRR), Churn: number(f.Churn),
 		CustomersToDate: f.CustomersToDate, RepeatCustomersToDate: f.RepeatCustomersToDate, RepeatRate: number(f.RepeatRate),
@@ -232,8 +251,9 @@ type cohortsResponse struct {
 	Through  time.Time        `json:"through"`
 	Timezone string           `json:"timezone"`
 	Cohorts  []cohortResponse `json:"cohorts"`
-	// SkippedOrders: as in kpisResponse.
-	SkippedOrders int `json:"skipped_orders,omitempty"`
+	// SkippedOrders and OtherCurrencies: as in kpisResponse.
+	SkippedOrders   int                     `json:"skipped_orders,omitempty"`
+	OtherCurrencies []otherCurrencyResponse `json:"other_currencies,omitempty"`
 }
 
 type cohortResponse struct {
@@ -246,7 +266,8 @@ type cohortResponse struct {
 }
 
 func cohortsToResponse(t analytics.CohortTable, loc *time.Location) cohortsResponse {
-	r := cohortsResponse{Through: t.Through.UTC(), Timezone: loc.String(), Cohorts: make([]cohortResponse, len(t.Cohorts)), SkippedOrders: t.SkippedOrders}
+	r := cohortsResponse{Through: t.Through.UTC(), Timezone: loc.String(), Cohorts: make([]cohortResponse, len(t.Cohorts)), SkippedOrders: t.SkippedOrders,
+		OtherCurrencies: otherCurrenciesToResponse(t.OtherCurrencies)}
 	for i, co := range t.Cohorts {
 		cr := cohortResponse{Month: co.Month.In(loc).Format("2006-01"), Customers: co.Customers,
 			Active: append([]int{}, co.Active...), Retention: append([]float64{}, co.Retention...),

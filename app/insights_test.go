@@ -433,3 +433,32 @@ func TestInsightsSearch(t *testing.T) {
 		}
 	})
 }
+
+// TestInsightsReportOtherCurrencies: an order in another currency than the shop's is left
+// out of the KPIs and cohorts, which say how many orders and how much, in that currency.
+func TestInsightsReportOtherCurrencies(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		f := mustInsightsFixture(t, db)
+		gbp := func(s string) ritorno.Money { return ritorno.MustParseMoney(s, "GBP") }
+		o := order(2002, ritorno.BuyerFor(202, "eve@example.com"), "2026-02-13T10:00:00Z", "1.00")
+		o.Currency, o.PresentmentCurrency = "GBP", "GBP"
+		o.Subtotal, o.TotalDiscounts, o.TotalTax, o.TotalShipping, o.Total, o.RefundedAmount = gbp("113366.09"), gbp("0"), gbp("0"), gbp("0"), gbp("113366.09"), gbp("0")
+		if _, err := db.UpsertOrders(t.Context(), f.beta.ID, []ritorno.Order{o}); err != nil {
+			t.Fatal(err)
+		}
+		want := `"other_currencies":[{"currency":"GBP","orders_left_out":1,"revenue_left_out":{"amount":"113366.09","currency":"GBP"}}]`
+		for _, target := range []string{"/api/admin/kpis?from=2026-02-01&to=2026-03-01", "/api/admin/cohorts"} {
+			status, body := f.as("beta.myshopify.com", target)
+			if status != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("%s = %d, lacks %s: %s", target, status, want, body)
+			}
+		}
+		if _, body := f.as("beta.myshopify.com", "/api/admin/kpis?from=2026-02-01&to=2026-03-01"); !strings.Contains(body, `"orders":1,`) ||
+			!strings.Contains(body, `"revenue":{"amount":"77.00","currency":"EUR"}`) {
+			t.Errorf("the GBP order was counted as the shop's: %s", body)
+		}
+		if _, body := f.as("alpha.myshopify.com", "/api/admin/kpis"); strings.Contains(body, "other_currencies") {
+			t.Errorf("alpha, all in EUR, reports other currencies: %s", body)
+		}
+	})
+}

@@ -311,7 +311,10 @@ type performanceResponse struct {
 	ByKind            []kindPerformanceJSON `json:"by_kind"`
 	InfluencedOrders  int64                 `json:"influenced_orders"`
 	InfluencedRevenue moneyResponse         `json:"influenced_revenue"`
-	Attribution       string                `json:"attribution"`
+	// OtherCurrencies: influenced orders in another currency than the shop's, left out
+	// of the two figures above (as in kpisResponse).
+	OtherCurrencies []otherCurrencyResponse `json:"other_currencies,omitempty"`
+	Attribution     string                  `json:"attribution"`
 }
 
 type kindPerformanceJSON struct {
@@ -352,7 +355,7 @@ func (a *App) getRecommendationPerformance(c *gin.Context) {
 	}
 	out := performanceResponse{From: from, To: to, Impressions: p.Impressions, Clicks: p.Clicks, AddToCarts: p.AddToCarts,
 		ClickThroughRate: roundScore(p.CTR()), ByKind: []kindPerformanceJSON{}, InfluencedOrders: p.InfluencedOrders,
-		InfluencedRevenue: moneyToResponse(p.InfluencedRevenue),
+		InfluencedRevenue: moneyToResponse(p.InfluencedRevenue), OtherCurrencies: otherCurrenciesToResponse(p.OtherCurrencies),
 		Attribution: fmt.Sprintf("an order counts when one of its products was clicked or added to the cart from a recommendation "+
 			"in the %d days before it by the same customer, or anonymously in the %d hours before it",
 			int(ritorno.AttributionWindow.Hours()/24), int(ritorno.AnonymousAttributionWindow.Hours()))}

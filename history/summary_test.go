@@ -39,9 +39,28 @@ func TestSummarize(t *testing.T) {
 			}
 		})
 	}
-	eur := order("1.00", "0", day(1))
-	eur.Currency, eur.Total, eur.RefundedAmount = "EUR", ritorno.MustParseMoney("1", "EUR"), ritorno.MustParseMoney("0", "EUR")
-	if _, err := history.Summarize([]ritorno.Order{eur}, "USD"); err == nil {
-		t.Fatal("an order in another currency was mixed in")
+}
+
+// TestSummarizeKeepsEachCurrency: an order in another currency than the shop's is totalled
+// in its own currency, never added to (or relabelled as) the shop's, and never a failure.
+func TestSummarizeKeepsEachCurrency(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 12, 0, 0, 0, time.UTC) }
+	order := func(total, refunded, currency string, at time.Time) ritorno.Order {
+		return ritorno.Order{Currency: currency, Total: ritorno.MustParseMoney(total, currency),
+			RefundedAmount: ritorno.MustParseMoney(refunded, currency), ProcessedAt: at, FinancialStatus: ritorno.FinancialPaid}
+	}
+	orders := []ritorno.Order{order("10.00", "0", "USD", day(3)), order("20.00", "5.00", "GBP", day(1)), order("1.50", "0", "GBP", day(9))}
+	s, err := history.Summarize(orders, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ritorno.CurrencyTotal{{Orders: 2, Net: ritorno.MustParseMoney("16.50", "GBP")}, {Orders: 1, Net: ritorno.MustParseMoney("10.00", "USD")}}
+	if s.OrderCount != 3 || s.NetSpent != ritorno.MustParseMoney("10.00", "USD") || len(s.ByCurrency) != 2 ||
+		s.ByCurrency[0] != want[0] || s.ByCurrency[1] != want[1] || !s.FirstOrder.Equal(day(1)) || !s.LastOrder.Equal(day(9)) {
+		t.Fatalf("Summarize = %+v", s)
+	}
+	// A buyer who paid only in another currency spent nothing in the shop's.
+	if s, err := history.Summarize(orders[1:], "USD"); err != nil || s.NetSpent != ritorno.Zero("USD") || len(s.ByCurrency) != 1 {
+		t.Fatalf("GBP only = %+v, %v", s, err)
 	}
 }

@@ -156,6 +156,9 @@ type Model struct {
 	shop     group // every product
 	currency string
 
+	// cataloged counts the products with a catalog entry: none means the catalog is missing.
+	cataloged int
+
 	// flags is the writer's per-product scratch (flag* bits), guarded by wmu and zero
 	// between updates.
 	flags []uint8
@@ -249,6 +252,9 @@ func (m *Model) setProduct(cp ritorno.Product) []int32 {
 	c := cp
 	c.Variants = slices.Clone(cp.Variants)
 	sort.SliceStable(c.Variants, func(a, b int) bool { return c.Variants[a].Position < c.Variants[b].Position })
+	if p.cat == nil {
+		m.cataloged++
+	}
 	p.cat = &c
 	p.variant = -1
 	p.price = ritorno.Money{}

@@ -148,6 +148,9 @@ type reader struct {
 	scr     *scratch
 	notes   []string
 	thin    int // data-driven candidates dropped for too little evidence
+	// uncataloged are the candidates dropped because the catalog has no entry for them (no
+	// title, price or variant to show): not a matter of evidence. Made on the first one.
+	uncataloged map[int32]bool
 }
 
 // Recommend answers a request from the precomputed lists. It never fails: an unknown
@@ -200,6 +203,13 @@ func (m *Model) Recommend(req Request) Response {
 		scratchPool.Put(r.scr)
 	}
 	if len(r.out) < r.limit {
+		switch {
+		case m.cataloged == 0 && len(m.products) > 0:
+			r.note(fmt.Sprintf("the catalog is missing: none of the %d products in the shop's orders has a catalog entry (title, price), "+
+				"so none can be shown; the platform's backfill or an import brings it", len(m.products)))
+		case len(r.uncataloged) > 0:
+			r.note(fmt.Sprintf("%d candidate items are missing from the catalog (no title or price) and were left out", len(r.uncataloged)))
+		}
 		if r.thin > 0 {
 			r.note(fmt.Sprintf("%d candidate items had too little evidence (fewer than %d buyers) and were left out", r.thin, m.controls.minEvi))
 		}
@@ -225,7 +235,14 @@ func (r *reader) allowed(i int32) bool {
 		return false
 	}
 	p := r.m.products[i]
-	if p.cat == nil || !p.sellable || p.price.Amount <= 0 {
+	if p.cat == nil {
+		if r.uncataloged == nil {
+			r.uncataloged = map[int32]bool{}
+		}
+		r.uncataloged[i] = true
+		return false
+	}
+	if !p.sellable || p.price.Amount <= 0 {
 		return false
 	}
 	c := &r.m.controls
@@ -410,7 +427,9 @@ func (r *reader) crossSell(seeds []int32, weights []float64, n int) {
 		}
 		for _, e := range r.m.products[seed].cross {
 			if e.buyers < minEvi {
-				r.thin++
+				if r.m.products[e.p].cat != nil { // else missing from the catalog, whatever the evidence
+					r.thin++
+				}
 				continue
 			}
 			c := s.at(e.p)

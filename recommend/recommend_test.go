@@ -607,3 +607,23 @@ func TestReadersDoNotWaitForRecomputation(t *testing.T) {
 		t.Errorf("after the update: %v, want 6 first", got)
 	}
 }
+
+// TestNotesNameAMissingCatalog: purchases without catalog entries give no items, and the
+// notes say the catalog is missing rather than blaming evidence; with part of the
+// catalog, the notes count the candidates it lacks.
+func TestNotesNameAMissingCatalog(t *testing.T) {
+	controls := ritorno.RecommendControls{MinEvidence: 4}
+	m := Build(1, togetherHistory(), nil, controls, Options{}, now0)
+	resp := m.Recommend(Request{Placement: PlacementProduct, ProductID: 1, Limit: 5, Now: now0})
+	notes := strings.Join(resp.Notes, "; ")
+	if len(resp.Items) != 0 || !strings.Contains(notes, "the catalog is missing: none of the 7 products") || strings.Contains(notes, "evidence") {
+		t.Fatalf("no catalog: items %v, notes %q", ids(resp.Items), notes)
+	}
+
+	m = Build(1, togetherHistory(), mustCatalog(t, 7)[4:], controls, Options{}, now0) // products 5, 6, 7 only
+	resp = m.Recommend(Request{Placement: PlacementProduct, ProductID: 1, Limit: 5, Now: now0})
+	notes = strings.Join(resp.Notes, "; ")
+	if !strings.Contains(notes, "candidate items are missing from the catalog") || strings.Contains(notes, "the catalog is missing") {
+		t.Fatalf("part of a catalog: items %v, notes %q", ids(resp.Items), notes)
+	}
+}

@@ -150,6 +150,42 @@ func (db *DB) UpsertProduct(ctx context.Context, shopID int64, p ritorno.Product
 	return applied, translate(err, "product")
 }
 
+// AddProductsIfAbsent stores the products (with their variants) that the shop does not
+// have yet and leaves every stored one as it is; it returns how many it added. It is for
+// catalog entries made from imported order lines: such an entry never replaces what the
+// platform sent, and having no platform time it is replaced by the platform's version of
+// the product whenever that comes (UpsertProduct's guard lets any version over a
+// timeless one). A variant id the shop already uses elsewhere is left out.
+func (db *DB) AddProductsIfAbsent(ctx context.Context, shopID int64, products []ritorno.Product) (int, error) {
+	added := 0
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		now := db.now()
+		for _, p := range products {
+			if p.PlatformID <= 0 {
+				return ritorno.Errorf(ritorno.EINVALID, "product id must be positive")
+			}
+			row, variants := productToRows(shopID, p)
+			row.CreatedAt, row.UpdatedAt = now, now
+			res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "shop_id"}, {Name: "platform_id"}}, DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue // the shop has it: the stored version stays
+			}
+			added++
+			for i := range variants {
+				if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "shop_id"}, {Name: "platform_id"}}, DoNothing: true}).
+					Create(&variants[i]).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return added, translate(err, "products")
+}
+
 // Product returns the shop's product with the platform id, with its variants in position order.
 func (db *DB) Product(ctx context.Context, shopID, platformID int64) (ritorno.Product, error) {
 	var row productRow

@@ -96,7 +96,7 @@ func (db *DB) ChangedBuyers(ctx context.Context, shopID int64, since, windowFrom
 // EachCountedOrderOf is EachCountedOrder for some buyers of the shop only: their orders
 // that count, by the same rules and with the same columns.
 // A buyer named twice is read once.
-func (db *DB) EachCountedOrderOf(ctx context.Context, shopID int64, buyers []ritorno.Buyer, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
+func (db *DB) EachCountedOrderOf(ctx context.Context, shopID int64, buyers []ritorno.Buyer, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error {
 	seen := make(map[ritorno.Buyer]bool, len(buyers))
 	buyers = slices.DeleteFunc(slices.Clone(buyers), func(b ritorno.Buyer) bool {
 		if b.Kind != ritorno.BuyerGuest {
@@ -137,7 +137,7 @@ func (db *DB) EachCountedOrderOf(ctx context.Context, shopID int64, buyers []rit
 }
 
 // eachCountedOrder runs EachCountedOrder's read on a query of orders.
-func eachCountedOrder(q *gorm.DB, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
+func eachCountedOrder(q *gorm.DB, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error {
 	rows, err := q.Select(countedOrderColumns).
 		Where("test = ? AND cancelled_at IS NULL AND deleted_at IS NULL AND financial_status <> ?", false, string(ritorno.FinancialVoided)).
 		Rows()
@@ -149,18 +149,20 @@ func eachCountedOrder(q *gorm.DB, fn func(buyerKey, orderID int64, placedAt time
 }
 
 // countedOrderColumns are what analytics reads of an order.
-const countedOrderColumns = "buyer_kind, customer_platform_id, email_hash, platform_id, processed_at, platform_created_at, total_minor, refunded_minor"
+const countedOrderColumns = "buyer_kind, customer_platform_id, email_hash, platform_id, processed_at, platform_created_at, total_minor, refunded_minor, currency"
 
 // scanCountedOrders calls fn with each row of countedOrderColumns.
-func scanCountedOrders(rows rowSource, fn func(buyerKey, orderID int64, placedAt time.Time, net int64) error) error {
+func scanCountedOrders(rows rowSource, fn func(buyerKey, orderID int64, placedAt time.Time, net int64, currency string) error) error {
 	var (
 		kind, hash         string
 		customer, id       int64
 		processed, created sql.NullTime
 		total, refunded    int64
+		code               sql.RawBytes // valid until the next row: interned below
+		cur                currencyIntern
 	)
 	for rows.Next() {
-		if err := rows.Scan(&kind, &customer, &hash, &id, &processed, &created, &total, &refunded); err != nil {
+		if err := rows.Scan(&kind, &customer, &hash, &id, &processed, &created, &total, &refunded, &code); err != nil {
 			return translate(err, "orders")
 		}
 		at := fromNullTime(processed)
@@ -171,11 +173,22 @@ func scanCountedOrders(rows rowSource, fn func(buyerKey, orderID int64, placedAt
 			continue // never placed as far as the platform says: no time to count it at
 		}
 		key := ritorno.BuyerKey(ritorno.Buyer{Kind: ritorno.BuyerKind(kind), CustomerPlatformID: customer, EmailHash: hash})
-		if err := fn(key, id, at, max(total-refunded, 0)); err != nil {
+		if err := fn(key, id, at, max(total-refunded, 0), cur.of(code)); err != nil {
 			return err
 		}
 	}
 	return translate(rows.Err(), "orders")
+}
+
+// currencyIntern hands out one string per currency code while a shop's orders stream, so
+// that a million rows in the same currency allocate it once.
+type currencyIntern struct{ last string }
+
+func (c *currencyIntern) of(code []byte) string {
+	if string(code) != c.last { // no allocation: the compiler compares in place
+		c.last = string(code)
+	}
+	return c.last
 }
 
 // insightUpsertSuffix makes insightWriter's INSERT replace a buyer's existing row.

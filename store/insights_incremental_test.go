@@ -154,7 +154,7 @@ func TestEachCountedOrderOfMatchesEachCountedOrder(t *testing.T) {
 			at           time.Time
 		}
 		var want, got []row
-		if err := db.EachCountedOrder(ctx, shop.ID, func(key, id int64, at time.Time, net int64) error {
+		if err := db.EachCountedOrder(ctx, shop.ID, func(key, id int64, at time.Time, net int64, _ string) error {
 			if wanted[key] {
 				want = append(want, row{key, id, net, at})
 			}
@@ -162,7 +162,7 @@ func TestEachCountedOrderOfMatchesEachCountedOrder(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.EachCountedOrderOf(ctx, shop.ID, buyers, func(key, id int64, at time.Time, net int64) error {
+		if err := db.EachCountedOrderOf(ctx, shop.ID, buyers, func(key, id int64, at time.Time, net int64, _ string) error {
 			got = append(got, row{key, id, net, at})
 			return nil
 		}); err != nil {

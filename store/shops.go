@@ -41,6 +41,38 @@ func (db *DB) CreateShop(ctx context.Context, shop ritorno.Shop, creds ritorno.S
 	return shopFromRow(row), nil
 }
 
+// SetShopCurrency corrects a shop's currency (ISO 4217). Stored orders keep their own
+// currency: from now on the figures count the orders in the new one and report the
+// others apart. The shop's insights, computed in the old currency, go in the same
+// transaction, so that no reader labels their sums with the new code; the scheduler
+// (or ritorno analytics --compute) computes them again.
+func (db *DB) SetShopCurrency(ctx context.Context, shopID int64, currency string) (ritorno.Shop, error) {
+	if err := ritorno.ValidateCurrency(currency); err != nil {
+		return ritorno.Shop{}, err
+	}
+	var row shopRow
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", shopID).Take(&row).Error; err != nil {
+			return err
+		}
+		if row.Currency == currency {
+			return nil
+		}
+		row.Currency, row.UpdatedAt = currency, db.now()
+		if err := tx.Model(&shopRow{}).Where("id = ?", shopID).Updates(map[string]any{"currency": currency, "updated_at": row.UpdatedAt}).Error; err != nil {
+			return err
+		}
+		if err := tx.Scopes(shopScope(shopID)).Delete(&customerInsightRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Scopes(shopScope(shopID)).Delete(&shopInsightRow{}).Error
+	})
+	if err != nil {
+		return ritorno.Shop{}, translate(err, "shop")
+	}
+	return shopFromRow(row), nil
+}
+
 // Shop returns the shop with the id.
 func (db *DB) Shop(ctx context.Context, shopID int64) (ritorno.Shop, error) {
 	var row shopRow

@@ -109,13 +109,21 @@ func (db *DB) RecommendationPerformance(ctx context.Context, shopID int64, from,
 	if err != nil {
 		return ritorno.RecommendationPerformance{}, err
 	}
+	other := ritorno.CurrencyTotals{}
 	for _, l := range influenced {
+		if l.currency != shop.Currency { // never relabelled as the shop's: counted apart
+			if err := other.Add(ritorno.Money{Amount: l.net, Currency: l.currency}); err != nil {
+				return ritorno.RecommendationPerformance{}, err
+			}
+			continue
+		}
 		sum, err := p.InfluencedRevenue.Add(ritorno.Money{Amount: l.net, Currency: l.currency})
 		if err != nil {
 			return ritorno.RecommendationPerformance{}, err
 		}
 		p.InfluencedOrders, p.InfluencedRevenue = p.InfluencedOrders+1, sum
 	}
+	p.OtherCurrencies = other.Sorted()
 	return p, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,6 +155,49 @@ func TestAttributionSweepsManyOrders(t *testing.T) {
 		}
 		if got.InfluencedOrders != n/2 || got.InfluencedRevenue != usd(fmt.Sprint(10*n/2)) {
 			t.Fatalf("influenced %d, %v", got.InfluencedOrders, got.InfluencedRevenue)
+		}
+	})
+}
+
+// TestAttributionKeepsOtherCurrenciesApart: an influenced order in another currency than
+// the shop's is neither added to nor relabelled as the shop's revenue, and does not fail
+// the report: it is counted apart, in its own currency.
+func TestAttributionKeepsOtherCurrenciesApart(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		shop := mustShop(t, db, "attribution-currencies.myshopify.com") // USD
+		gbp := func(s string) ritorno.Money { return ritorno.MustParseMoney(s, "GBP") }
+		var orders []ritorno.Order
+		var events []ritorno.StorefrontEvent
+		for i := range int64(3) {
+			o := sampleOrder(3000+i, 300+i)
+			o.Refunds, o.RefundedAmount, o.Total = nil, usd("0"), usd("10.00")
+			if i > 0 {
+				o.Currency, o.RefundedAmount, o.Total = "GBP", gbp("0"), gbp("20.00")
+				for _, m := range []*ritorno.Money{&o.Subtotal, &o.TotalDiscounts, &o.TotalTax, &o.TotalShipping} {
+					m.Currency = "GBP"
+				}
+				o.LineItems = slices.Clone(o.LineItems)
+				for k := range o.LineItems {
+					o.LineItems[k].Price.Currency, o.LineItems[k].TotalDiscount.Currency = "GBP", "GBP"
+				}
+			}
+			o.ProcessedAt = t0.Add(time.Duration(i) * time.Hour)
+			o.PlatformCreatedAt = o.ProcessedAt
+			orders = append(orders, o)
+			events = append(events, sfEvent(ritorno.StorefrontClick, 7, 300+i, o.ProcessedAt.Add(-time.Minute)))
+		}
+		if _, err := db.UpsertOrders(ctx, shop.ID, orders); err != nil {
+			t.Fatal(err)
+		}
+		mustRecordEvents(t, db, shop.ID, events...)
+		got, err := db.RecommendationPerformance(ctx, shop.ID, t0, t0.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ritorno.CurrencyTotal{Orders: 2, Net: gbp("40.00")}
+		if got.InfluencedOrders != 1 || got.InfluencedRevenue != usd("10.00") || len(got.OtherCurrencies) != 1 || got.OtherCurrencies[0] != want {
+			t.Fatalf("influenced %d, %v, other %+v; want 1, 10.00 USD, %+v", got.InfluencedOrders, got.InfluencedRevenue, got.OtherCurrencies, want)
 		}
 	})
 }

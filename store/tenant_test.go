@@ -51,6 +51,14 @@ var tenantCases = map[string]tenantCase{
 			t.Fatalf("B's SetCredentials changed A's token to %q", creds.AccessToken)
 		}
 	},
+	"SetShopCurrency": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		if _, err := db.SetShopCurrency(ctx, b.ID, "JPY"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Shop(ctx, a.ID); got.Currency == "JPY" {
+			t.Fatal("B's SetShopCurrency changed A's currency")
+		}
+	},
 	"DeleteShop": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		if err := db.DeleteShop(ctx, b.ID); err != nil {
 			t.Fatal(err)
@@ -91,6 +99,16 @@ var tenantCases = map[string]tenantCase{
 		}
 		if got, _ := db.Product(ctx, a.ID, 7); got.Title != "Coffee beans" || len(got.Variants) != 2 {
 			t.Fatalf("B's upsert changed A's product: %q with %d variants", got.Title, len(got.Variants))
+		}
+	},
+	"AddProductsIfAbsent": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
+		p := sampleProduct(7)
+		p.Title = "Imported"
+		if n, err := db.AddProductsIfAbsent(ctx, b.ID, []ritorno.Product{p}); err != nil || n != 1 {
+			t.Fatalf("B has no product 7 of its own: added %d, %v", n, err)
+		}
+		if got, _ := db.Product(ctx, a.ID, 7); got.Title != "Coffee beans" {
+			t.Fatalf("B's import changed A's product: %q", got.Title)
 		}
 	},
 	"Product": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
@@ -259,7 +277,7 @@ var tenantCases = map[string]tenantCase{
 	},
 	"EachCountedOrder": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
 		n := 0
-		if err := db.EachCountedOrder(ctx, b.ID, func(int64, int64, time.Time, int64) error { n++; return nil }); err != nil || n != 0 {
+		if err := db.EachCountedOrder(ctx, b.ID, func(int64, int64, time.Time, int64, string) error { n++; return nil }); err != nil || n != 0 {
 			t.Fatalf("B streams %d of A's orders, %v", n, err)
 		}
 	},
@@ -338,7 +356,7 @@ var tenantCases = map[string]tenantCase{
 		}
 	},
 	"EachCountedOrderOf": func(t *testing.T, ctx context.Context, db *store.DB, a, b ritorno.Shop) {
-		err := db.EachCountedOrderOf(ctx, b.ID, []ritorno.Buyer{ritorno.BuyerFor(42, "")}, func(key, order int64, at time.Time, net int64) error {
+		err := db.EachCountedOrderOf(ctx, b.ID, []ritorno.Buyer{ritorno.BuyerFor(42, "")}, func(key, order int64, at time.Time, net int64, _ string) error {
 			t.Errorf("B reads A's order %d", order)
 			return nil
 		})

@@ -43,7 +43,7 @@ func TestAdminURL(t *testing.T) {
 			return code, out.String(), errb.String()
 		}
 		if code, _, errs := cli("shops", "add", "--platform", "woocommerce", "--url", "https://store.example", "--consumer-key", "ck_x",
-			"--consumer-secret", "cs_x", "--webhook-secret", "whsec", "--no-backfill"); code != exitOK {
+			"--consumer-secret", "cs_x", "--webhook-secret", "whsec", "--no-backfill", "--currency", "EUR"); code != exitOK {
 			t.Fatalf("shops add: %d %s", code, errs)
 		}
 		code, out, errs := cli("admin-url", "--shop", "https://store.example", "--ttl", "10m")

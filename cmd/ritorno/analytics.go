@@ -66,6 +66,15 @@ type periodView struct {
 	MedianDaysToSecondOrder *float64   `json:"median_days_to_second_order"`
 	// SkippedOrders counts orders left out because their stored time cannot be placed.
 	SkippedOrders int `json:"skipped_orders,omitempty"`
+	// OtherCurrencies are the orders left out of every figure because they are in another
+	// currency than the shop's, per currency (their revenue in that currency, never converted).
+	OtherCurrencies []otherCurrencyView `json:"other_currencies,omitempty"`
+}
+
+type otherCurrencyView struct {
+	Currency       string    `json:"currency"`
+	OrdersLeftOut  int       `json:"orders_left_out"`
+	RevenueLeftOut moneyView `json:"revenue_left_out"`
 }
 
 func viewPeriod(f analytics.ShopFigures) periodView {
@@ -75,7 +84,15 @@ func viewPeriod(f analytics.ShopFigures) periodView {
 		AOV: viewMoneyPtr(f.AOV), CustomerValue: viewMoneyPtr(f.CustomerValue), NewRevenue: viewMoney(f.NewRevenue),
 		ReturningRevenue: viewMoney(f.ReturningRevenue), UnknownRevenue: viewMoney(f.UnknownRevenue),
 		TopCustomers: f.TopCustomers, TopShare: f.TopShare, SecondOrders: f.SecondOrders, MedianDaysToSecondOrder: f.MedianDaysToSecondOrder,
-		SkippedOrders: f.SkippedOrders}
+		SkippedOrders: f.SkippedOrders, OtherCurrencies: viewOtherCurrencies(f.OtherCurrencies)}
+}
+
+func viewOtherCurrencies(other []ritorno.CurrencyTotal) []otherCurrencyView {
+	var out []otherCurrencyView
+	for _, ct := range other {
+		out = append(out, otherCurrencyView{Currency: ct.Net.Currency, OrdersLeftOut: ct.Orders, RevenueLeftOut: viewMoney(ct.Net)})
+	}
+	return out
 }
 
 type segmentView struct {

@@ -90,7 +90,7 @@ func TestShopsCommands(t *testing.T) {
 			t.Fatalf("add shopify = %d %q %q", code, out, errOut)
 		}
 		code, out, errOut = runCLI(t, env, "cs_SECRET_FROM_STDIN\n", "shops", "add", "--platform", "woocommerce", "--url", "https://Woo.Example/",
-			"--consumer-key", "ck_SECRET_KEY", "--consumer-secret", "-", "--webhook-secret", "wh_SECRET")
+			"--consumer-key", "ck_SECRET_KEY", "--consumer-secret", "-", "--webhook-secret", "wh_SECRET", "--currency", "USD")
 		if code != 0 || !strings.Contains(out, "webhook delivery URL: https://ritorno.example.com/webhooks/woocommerce/") {
 			t.Fatalf("add woocommerce = %d %q %q", code, out, errOut)
 		}

@@ -14,6 +14,7 @@ import (
 // its flag checks, up to opening the database.
 var readOnlyArgs = map[string][]string{
 	"shops list":      {},
+	"shops set":       {"example.myshopify.com", "--currency", "GBP"},
 	"shops show":      {"example.myshopify.com"},
 	"shops backfill":  {"example.myshopify.com"},
 	"shops remove":    {"example.myshopify.com", "--yes"},

@@ -35,7 +35,7 @@ func TestDemoShop(t *testing.T) {
 			t.Fatalf("no demo shop: %v", err)
 		}
 		orders := 0
-		if err := s.db.EachCountedOrder(ctx, shop.ID, func(int64, int64, time.Time, int64) error { orders++; return nil }); err != nil || orders != 1711 {
+		if err := s.db.EachCountedOrder(ctx, shop.ID, func(int64, int64, time.Time, int64, string) error { orders++; return nil }); err != nil || orders != 1711 {
 			t.Fatalf("the demo shop has %d orders (%v), want the sample's 1,711", orders, err)
 		}
 

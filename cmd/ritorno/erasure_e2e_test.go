@@ -179,7 +179,7 @@ func TestDeliveriesWithoutAShopAreErasedToo(t *testing.T) {
 		}
 		// The shop appears (a shop row for the domain, as `shops add` makes) after a delivery
 		// of an unused topic was ignored; removing it removes that delivery too.
-		code, _, errOut := runCLI(t, s.env, "", "shops", "add", "--platform", "shopify", "--domain", domain, "--access-token", "shpat_x", "--no-backfill")
+		code, _, errOut := runCLI(t, s.env, "", "shops", "add", "--platform", "shopify", "--domain", domain, "--access-token", "shpat_x", "--no-backfill", "--currency", "USD")
 		if code != 0 {
 			t.Fatal(errOut)
 		}

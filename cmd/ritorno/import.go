@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ CSV columns (default names; rename with the flags):
 Rows of one order must be consecutive. A row that cannot be read is reported with its
 line number and skipped; so are returns (quantity <= 0) and the preset's cancellation
 invoices. Orders without a customer are kept, counted for the shop, never for a customer.
+Each product of the CSV's lines that the shop does not have yet becomes a catalog entry
+(title and price of its latest line), so that recommendations can show it; a product the
+platform sent is never overwritten, and the platform's version replaces the entry later.
 Prints a summary as JSON, skipped rows counted by reason; progress goes to standard error.
 Exit status 1 when the file has no rows, when a CSV or WooCommerce file gives no order, or
 when more than half of its rows are refused (what was written stays written).
@@ -51,7 +55,9 @@ type importSummary struct {
 	Shop   string               `json:"shop"`
 	Lines  int64                `json:"lines_read"`
 	Orders history.ImportCounts `json:"orders"`
-	// Products and customers come only in a Shopify bulk export.
+	// Products come in a Shopify bulk export, or are made from a CSV's lines (inserted:
+	// new catalog entries; unchanged: products the shop had already, left as they are).
+	// Customers come only in a Shopify bulk export.
 	Products  *history.ImportCounts `json:"products,omitempty"`
 	Customers *history.ImportCounts `json:"customers,omitempty"`
 	Skipped   int64                 `json:"skipped"`
@@ -60,6 +66,35 @@ type importSummary struct {
 	Seconds   float64               `json:"seconds"`
 	PerSec    float64               `json:"orders_per_second"`
 	Range     *importRange          `json:"date_range,omitempty"`
+	// Currencies counts the orders taken by currency; Notes say what a currency other
+	// than the shop's means for them.
+	Currencies map[string]int64 `json:"orders_by_currency,omitempty"`
+	Notes      []string         `json:"notes,omitempty"`
+}
+
+// took counts an order taken, by its currency.
+func (s *importSummary) took(currency string) {
+	if s.Currencies == nil {
+		s.Currencies = map[string]int64{}
+	}
+	s.Currencies[currency]++
+}
+
+// noteCurrencies says what orders in another currency than the shop's become: they keep
+// their own, and the shop's figures leave them out.
+func (s *importSummary) noteCurrencies(shopCurrency string) {
+	codes := make([]string, 0, len(s.Currencies))
+	for c := range s.Currencies {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		if c != shopCurrency {
+			s.Notes = append(s.Notes, fmt.Sprintf("%d orders are in %s, not the shop's currency %s: they keep %s (history shows them so), "+
+				"and analytics leave them out and say so; if the shop's currency is %s, run ritorno shops set %s --currency %s",
+				s.Currencies[c], c, shopCurrency, c, c, s.Shop, c))
+		}
+	}
 }
 
 type importRange struct {
@@ -166,12 +201,22 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		err = importWooJSON(ctx, br, counted, im, sum, prog)
 	default:
 		sum.Format = "transactions-csv"
-		err = importCSV(ctx, br, counted, opts, im, sum, prog)
+		var catalog history.LineCatalog
+		err = importCSV(ctx, br, counted, opts, im, &catalog, sum, prog)
+		if err == nil {
+			err = im.Flush(ctx)
+		}
+		if err == nil && catalog.Len() > 0 {
+			var products history.ImportCounts
+			products, err = catalog.Write(ctx, db, shop.ID)
+			sum.Products = &products
+		}
 	}
 	if err == nil {
 		err = im.Flush(ctx)
 	}
 	prog.done()
+	sum.noteCurrencies(shop.Currency)
 	sum.Orders = im.Counts()
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
@@ -214,7 +259,8 @@ var (
 	numbers    = regexp.MustCompile(`-?\b\d+(\.\d+)?\b`)
 )
 
-func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, sum *importSummary, prog *progress) error {
+func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts transactions.Options, im *history.Importer, catalog *history.LineCatalog,
+	sum *importSummary, prog *progress) error {
 	rd, err := transactions.NewReader(r, opts)
 	if err != nil {
 		return err
@@ -233,6 +279,8 @@ func importCSV(ctx context.Context, r io.Reader, counted *countingReader, opts t
 			}
 			return err
 		}
+		sum.took(order.Currency)
+		catalog.Add(order) // only orders that were taken: a refused one names no product
 		return nil
 	})
 	for {
@@ -278,7 +326,9 @@ func importWooJSON(ctx context.Context, r io.Reader, counted *countingReader, im
 		o, err := woocommerce.DecodeOrder(raw)
 		if err == nil {
 			sum.saw(o.ProcessedAt)
-			err = im.Add(ctx, o)
+			if err = im.Add(ctx, o); err == nil {
+				sum.took(o.Currency)
+			}
 		}
 		if err != nil {
 			if ritorno.ErrorCode(err) != ritorno.EINVALID {

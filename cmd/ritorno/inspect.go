@@ -176,15 +176,25 @@ type customerView struct {
 
 type summaryView struct {
 	OrderCount int    `json:"order_count"`
+	NetSpent   string `json:"net_spent"` // of the orders in the shop's currency (historyView.Currency)
+	// ByCurrency totals each currency the buyer paid in, the shop's included: an order in
+	// another currency is shown in its own, never converted.
+	ByCurrency []currencyTotalView `json:"net_spent_by_currency"`
+	FirstOrder string              `json:"first_order_at,omitempty"`
+	LastOrder  string              `json:"last_order_at,omitempty"`
+}
+
+type currencyTotalView struct {
+	Currency   string `json:"currency"`
+	OrderCount int    `json:"order_count"`
 	NetSpent   string `json:"net_spent"`
-	FirstOrder string `json:"first_order_at,omitempty"`
-	LastOrder  string `json:"last_order_at,omitempty"`
 }
 
 type orderView struct {
 	ID              int64          `json:"id"`
 	Name            string         `json:"name"`
 	PlacedAt        string         `json:"placed_at"`
+	Currency        string         `json:"currency"` // of its amounts: the order's own
 	Total           string         `json:"total"`
 	Refunded        string         `json:"refunded"`
 	Net             string         `json:"net"`
@@ -213,7 +223,7 @@ type refundView struct {
 }
 
 func newOrderView(o ritorno.Order) orderView {
-	v := orderView{ID: o.PlatformID, Name: o.Name, PlacedAt: formatTime(o.PlacedAt()), Total: o.Total.Decimal(),
+	v := orderView{ID: o.PlatformID, Name: o.Name, PlacedAt: formatTime(o.PlacedAt()), Currency: o.Total.Currency, Total: o.Total.Decimal(),
 		Refunded: o.RefundedAmount.Decimal(), Net: o.NetTotal().Decimal(), FinancialStatus: string(o.FinancialStatus),
 		CancelledAt: formatTime(o.CancelledAt), DeletedAt: formatTime(o.DeletedAt), Test: o.Test, Counts: o.Counts(),
 		LineItems: []lineItemView{}}
@@ -284,7 +294,11 @@ func buildHistory(ctx context.Context, db *store.DB, shop ritorno.Shop, customer
 	if err != nil {
 		return historyView{}, err
 	}
-	v.Summary = summaryView{OrderCount: sum.OrderCount, NetSpent: sum.NetSpent.Decimal(), FirstOrder: formatTime(sum.FirstOrder), LastOrder: formatTime(sum.LastOrder)}
+	v.Summary = summaryView{OrderCount: sum.OrderCount, NetSpent: sum.NetSpent.Decimal(), ByCurrency: []currencyTotalView{},
+		FirstOrder: formatTime(sum.FirstOrder), LastOrder: formatTime(sum.LastOrder)}
+	for _, ct := range sum.ByCurrency {
+		v.Summary.ByCurrency = append(v.Summary.ByCurrency, currencyTotalView{Currency: ct.Net.Currency, OrderCount: ct.Orders, NetSpent: ct.Net.Decimal()})
+	}
 	for _, o := range orders {
 		v.Orders = append(v.Orders, newOrderView(o))
 	}

@@ -91,6 +91,7 @@ var commands = []struct {
 	{"serve", dbCreate},
 	{"migrate", dbCreate},
 	{"shops add", dbCreate},
+	{"shops set", dbExisting},
 	{"shops list", dbExisting},
 	{"shops show", dbExisting},
 	{"shops backfill", dbExisting},

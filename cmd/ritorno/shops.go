@@ -13,13 +13,18 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/app"
+	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
+	"github.com/ritorno/ritorno/woocommerce"
 )
 
 const shopsUsage = `Usage:
   ritorno shops add --platform shopify --domain NAME.myshopify.com --access-token TOKEN [--scopes S]
   ritorno shops add --platform woocommerce --url https://SHOP --consumer-key ck_… --consumer-secret cs_…
                     --webhook-secret SECRET [--allow-http]
+         (either: [--currency CODE] [--timezone ZONE] [--name NAME] [--no-backfill])
+  ritorno shops set DOMAIN|URL|ID --currency CODE
   ritorno shops list [--json]
   ritorno shops show DOMAIN|URL|ID [--json]
   ritorno shops backfill DOMAIN|URL|ID
@@ -29,13 +34,17 @@ Connects a store without the install flow (a Shopify custom app's Admin API toke
 WooCommerce REST keys), lists and inspects connected shops, or removes a shop with all of
 its data. Adding a shop schedules the import of its past (products, customers, orders),
 which the server (ritorno serve) runs; show prints its progress, and backfill starts it
-again. Secrets are stored encrypted and never printed. A secret flag given as "-" is read
+again. The shop's currency and time zone are read from the platform; --currency and
+--timezone are used only when the platform cannot be read (then --currency is required:
+amounts are never labelled with a guessed currency). set corrects the currency; stored
+orders keep their own, and figures count the orders in the shop's currency and report
+the others apart. Secrets are stored encrypted and never printed. A secret flag given as "-" is read
 from standard input (one line), which keeps it out of the shell history.
 `
 
 func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageErrorf("shops needs a subcommand: add, list, show, backfill or remove")
+		return usageErrorf("shops needs a subcommand: add, set, list, show, backfill or remove")
 	}
 	sub, rest := args[0], args[1:]
 	if sub == "-h" || sub == "--help" || sub == "help" {
@@ -46,7 +55,10 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 		return err
 	}
 	run := map[string]func(context.Context, *store.DB, Config, []string, io.Reader, io.Writer) error{
-		"add": shopsAdd, "list": shopsList, "show": shopsShow, "remove": shopsRemove, "backfill": shopsBackfill,
+		"add": func(ctx context.Context, db *store.DB, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+			return shopsAdd(ctx, db, cfg, platformHTTP{}, args, stdin, stdout)
+		},
+		"set": shopsSet, "list": shopsList, "show": shopsShow, "remove": shopsRemove, "backfill": shopsBackfill,
 	}[sub]
 	if run == nil {
 		return fmt.Errorf("shops %s is in the command table but not dispatched", sub)
@@ -63,7 +75,8 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 	return run(ctx, db, cfg, rest, stdin, stdout)
 }
 
-func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+// shopsAdd connects a shop; net is how the platform is reached (fakes in tests).
+func shopsAdd(ctx context.Context, db *store.DB, cfg Config, net platformHTTP, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops add")
 	platform := fs.String("platform", "", "shopify or woocommerce")
 	domain := fs.String("domain", "", "Shopify: NAME.myshopify.com")
@@ -76,8 +89,8 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 	allowHTTP := fs.Bool("allow-http", false, "WooCommerce: accept a plain http URL (local test stores only)")
 	name := fs.String("name", "", "display name (default: the domain)")
 	noBackfill := fs.Bool("no-backfill", false, "do not import the shop's past from the platform")
-	currency := fs.String("currency", "USD", "the shop's currency, ISO 4217")
-	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome")
+	currency := fs.String("currency", "", "the shop's currency, ISO 4217, when the platform cannot be read (required then)")
+	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome, when the platform cannot be read")
 	if err := parseFlags(ctx, fs, args, stdout, shopsUsage); err != nil {
 		return err
 	}
@@ -100,7 +113,7 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 	}
 
 	now := time.Now().UTC()
-	shop := ritorno.Shop{Platform: p, Name: *name, Status: ritorno.ShopInstalled, Currency: strings.ToUpper(*currency),
+	shop := ritorno.Shop{Platform: p, Name: *name, Status: ritorno.ShopInstalled, Currency: *currency,
 		Timezone: *timezone, InstalledAt: now}
 	var creds ritorno.ShopCredentials
 	switch p {
@@ -130,6 +143,27 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 		}
 		creds = ritorno.ShopCredentials{ConsumerKey: *consumerKey, ConsumerSecret: *consumerSecret, WebhookSecret: *webhookSecret}
 	}
+	// Checked before the platform is called: no request goes to a host that is not a shop,
+	// and a mistyped --currency is an error even when the platform would have answered.
+	if err := ritorno.ValidateShopifyDomain(shop.Domain); p == ritorno.Shopify && err != nil {
+		return err
+	}
+	if shop.Currency = strings.ToUpper(strings.TrimSpace(shop.Currency)); shop.Currency != "" {
+		if err := ritorno.ValidateCurrency(shop.Currency); err != nil {
+			return err
+		}
+	}
+	if _, err := time.LoadLocation(shop.Timezone); err != nil || shop.Timezone == "" {
+		return ritorno.Errorf(ritorno.EINVALID, "--timezone is not an IANA time zone name (e.g. Europe/Rome)")
+	}
+	if _, err := db.ShopByDomain(ctx, shop.Platform, shop.Domain); err == nil {
+		return ritorno.Errorf(ritorno.ECONFLICT, "shop %s already exists", shop.Domain) // as CreateShop would say, without a call to the platform
+	} else if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
+		return err
+	}
+	if err := shopDetailsFromPlatform(ctx, cfg, net, *allowHTTP, &shop, creds, stdout); err != nil {
+		return err
+	}
 	if shop.Name == "" {
 		shop.Name = shop.Domain
 	}
@@ -147,6 +181,108 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, args []string, stdi
 		}
 		fmt.Fprintln(stdout, "history import scheduled: ritorno serve runs it; follow it with ritorno shops show")
 	}
+	return nil
+}
+
+// platformReadTimeout bounds reading a shop's details while adding it: an operator waits.
+const platformReadTimeout = 20 * time.Second
+
+// shopDetailsFromPlatform sets the shop's currency and time zone (and its name, unless
+// --name gave one) from the platform, as the install does. When the platform cannot be
+// read (wrong credentials, no network, a store not reachable from here), the operator's
+// --currency is required: a shop's amounts are never labelled with a guessed currency.
+// Taking it from the first import instead was rejected: webhooks or a backfill may come
+// first, and a currency that depends on which file came first is not a decision anyone made.
+func shopDetailsFromPlatform(ctx context.Context, cfg Config, net platformHTTP, allowHTTP bool, shop *ritorno.Shop, creds ritorno.ShopCredentials, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, platformReadTimeout)
+	defer cancel()
+	var d app.ShopDetails
+	var err error
+	platform := "Shopify"
+	switch shop.Platform {
+	case ritorno.Shopify:
+		auth := newShopifyAuth(cfg, net)
+		c := auth.graphQL(shop.Domain, func(context.Context) (string, error) { return creds.AccessToken, nil })
+		c.MaxRetries = 1 // an operator is waiting: one retry, not the backfill's patience
+		var sd shopify.ShopDetails
+		sd, err = shopify.ReadShopDetails(ctx, c)
+		d = app.ShopDetails{Name: sd.Name, Currency: sd.Currency, Timezone: sd.Timezone}
+	case ritorno.WooCommerce:
+		platform = "WooCommerce"
+		var c *woocommerce.Client
+		c, err = wooConnector{allowHTTP: allowHTTP || cfg.WooAllowHTTP, allowPrivate: cfg.WooAllowPrivate, net: net}.client(shop.Domain, creds.ConsumerKey, creds.ConsumerSecret)
+		if err == nil {
+			c.MaxRetries = 1
+			d.Name, d.Currency, d.Timezone, err = c.StoreDetails(ctx)
+		}
+	}
+	given := shop.Currency // validated by the caller, or empty
+	if err != nil {
+		if given == "" {
+			return usageErrorf("shops add: the shop's currency could not be read from %s (%s): give it with --currency CODE (ISO 4217)",
+				platform, ritorno.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "could not read the shop's details from %s (%s): currency %s from --currency, time zone %s\n",
+			platform, ritorno.ErrorMessage(err), shop.Currency, shop.Timezone)
+		return nil
+	}
+	if given != "" && given != d.Currency {
+		fmt.Fprintf(stdout, "%s says the shop's currency is %s: --currency %s is not used\n", platform, d.Currency, given)
+	}
+	shop.Currency, shop.Timezone = d.Currency, d.Timezone
+	if shop.Name == "" {
+		shop.Name = d.Name
+	}
+	fmt.Fprintf(stdout, "currency %s and time zone %s read from %s\n", shop.Currency, shop.Timezone, platform)
+	return nil
+}
+
+// shopsSet corrects a shop's currency. Stored orders keep their own currency; the figures
+// count the orders in the new one and report the others apart.
+func shopsSet(ctx context.Context, db *store.DB, _ Config, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("shops set")
+	shopArg := fs.String("shop", "", "the shop (domain, URL or id); or give it as the argument")
+	currency := fs.String("currency", "", "the shop's currency, ISO 4217 (e.g. GBP)")
+	var target string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		target, args = args[0], args[1:] // "set SHOP --currency X" (reorderFlags would take X for the shop)
+	}
+	if err := parseFlags(ctx, fs, args, stdout, shopsUsage); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() == 1 && target == "":
+		target = fs.Arg(0)
+	case fs.NArg() > 0:
+		return usageErrorf("shops set: unexpected argument %q", fs.Arg(0))
+	}
+	if *shopArg != "" && target != "" {
+		return usageErrorf("shops set: give the shop once, as the argument or with --shop")
+	}
+	if target += *shopArg; target == "" {
+		return usageErrorf("shops set needs one shop (its domain, URL or id) and --currency CODE")
+	}
+	if *currency == "" {
+		return usageErrorf("shops set needs --currency CODE (ISO 4217): the only setting it corrects")
+	}
+	shop, err := findShop(ctx, db, target)
+	if err != nil {
+		return err
+	}
+	code := strings.ToUpper(strings.TrimSpace(*currency))
+	if err := ritorno.ValidateCurrency(code); err != nil {
+		return err
+	}
+	if code == shop.Currency {
+		fmt.Fprintf(stdout, "shop %s: currency already %s\n", shop.Domain, code)
+		return nil
+	}
+	if _, err := db.SetShopCurrency(ctx, shop.ID, code); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "shop %s: currency %s (was %s). Stored orders keep their own currency: figures now count the orders in %s\n"+
+		"and report the others apart; the shop's insights are computed again (ritorno serve does it, or ritorno analytics --compute).\n",
+		shop.Domain, code, shop.Currency, code)
 	return nil
 }
 

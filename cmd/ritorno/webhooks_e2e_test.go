@@ -366,7 +366,7 @@ func TestParkedUntilTheShopAppears(t *testing.T) {
 		if counts := s.settle(); counts[ritorno.DeliveryParked] != 1 {
 			t.Fatalf("inbox = %v, want 1 parked", counts)
 		}
-		code, _, errOut := runCLI(t, s.env, "", "shops", "add", "--platform", "shopify", "--domain", domain, "--access-token", "shpat_x")
+		code, _, errOut := runCLI(t, s.env, "", "shops", "add", "--platform", "shopify", "--domain", domain, "--access-token", "shpat_x", "--currency", "USD")
 		if code != 0 {
 			t.Fatal(errOut)
 		}
