@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -24,30 +23,8 @@ import (
 	"github.com/ritorno/ritorno/transactions"
 )
 
-const benchImportUsage = `Usage: ritorno bench import [--orders N] [--file PATH] [--keep] [options]
-
-Measures importing a transactions CSV into a fresh shop on the configured database
-(RITORNO_DATABASE_URL; unset: an embedded SQLite database in a temporary folder). The file
-is made from the online retail data set by repeating its invoices with new invoice and
-customer ids, each repetition dated one year earlier than the one before (written as it
-is made, never held in memory). The import runs the code of "ritorno import --preset
-online-retail". Prints JSON: the machine, the database and its durability settings,
-orders and line items per second, peak memory with samples taken during the import, and
-baselines measured in the same run on the first --baseline-orders orders of the file.
-
-Options:
-  --orders N            orders in the generated file (default 1000000)
-  --file PATH           import this file: reused if it exists, else generated there and kept
-  --keep                keep the imported shops, the generated file and a temporary database
-  --source PATH         the online retail CSV (default testdata/online-retail/online_retail.csv.gz,
-                        the repository's copy, read from the current folder)
-  --batch N             orders per write (default history.DefaultImportBatch)
-  --baseline-orders N   orders of the baselines (default 20000; 0 skips them)
-  --cpuprofile FILE     CPU profile of this process during the import
-`
-
-// benchImportReport is what `ritorno bench import` prints.
-type benchImportReport struct {
+// ImportReport is what `ritorno bench import` prints.
+type ImportReport struct {
 	Machine  benchMachine       `json:"machine"`
 	Database benchDatabase      `json:"database"`
 	File     benchImportFile    `json:"file"`
@@ -112,32 +89,28 @@ type benchSpeed struct {
 	LinesPerSec  float64 `json:"line_items_per_second"`
 }
 
-func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench import")
-	orders := fs.Int64("orders", 1_000_000, "orders in the generated file")
-	file := fs.String("file", "", "import this file: reused if it exists, else generated there and kept")
-	keep := fs.Bool("keep", false, "keep the imported shops, the generated file and a temporary database")
-	source := fs.String("source", filepath.Join("testdata", "online-retail", "online_retail.csv.gz"), "the online retail CSV")
-	batch := fs.Int("batch", history.DefaultImportBatch, "orders per write")
-	baseline := fs.Int64("baseline-orders", 20_000, "orders of the baselines (0 skips them)")
-	cpuprofile := fs.String("cpuprofile", "", "CPU profile of this process during the import")
-	if err := parseFlags(ctx, fs, args, stdout, benchImportUsage); err != nil {
-		return err
-	}
-	if *orders < 1 || *batch < 1 || *baseline < 0 || fs.NArg() > 0 {
-		return usageErrorf("bench import: --orders and --batch must be positive, --baseline-orders not negative (see --help)")
-	}
-	if cfg.DatabaseURL == "" {
-		dir, err := os.MkdirTemp("", "ritorno-bench-import-db-")
-		if err != nil {
-			return err
-		}
-		if !*keep {
-			defer os.RemoveAll(dir)
-		}
-		cfg.DataDir = dir
-	}
-	var rep benchImportReport
+// ImportOptions are the import benchmark's settings (the flags of `ritorno bench import`).
+type ImportOptions struct {
+	Orders         int64  // orders in the generated file
+	File           string // import this file: reused if it exists, else generated there
+	Keep           bool   // keep the imported shops and the generated file
+	Source         string // the online retail CSV the file is made from
+	Batch          int    // orders per write
+	BaselineOrders int64  // orders of the baselines (0 skips them)
+	CPUProfile     string // CPU profile of this process during the import ("": none)
+	// OpenSource opens Source, with the errors of the other commands' input files.
+	OpenSource func(path string) (*os.File, error)
+	// Open opens the migrated database, once the file is ready.
+	Open func(context.Context) (*store.DB, error)
+	// Import is `ritorno import --shop SHOP --preset online-retail --batch BATCH PATH`,
+	// writing its JSON summary to stdout and its progress to stderr.
+	Import func(ctx context.Context, shop, path string, batch int, stdout io.Writer) error
+}
+
+// Import runs the import benchmark on the database opts.Open opens.
+func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
+	orders, file, keep, source, batch, baseline, cpuprofile := &o.Orders, &o.File, &o.Keep, &o.Source, &o.Batch, &o.BaselineOrders, &o.CPUProfile
+	var rep ImportReport
 	rep.Machine = machineInfo()
 
 	// The file: reused, or generated as it is written.
@@ -146,7 +119,7 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 		if path == "" {
 			f, err := os.CreateTemp("", "ritorno-bench-import-*.csv")
 			if err != nil {
-				return err
+				return rep, err
 			}
 			f.Close()
 			path = f.Name()
@@ -154,25 +127,25 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 				defer os.Remove(path)
 			}
 		}
-		gen, err := generateOrdersFile(ctx, *source, path, *orders)
+		gen, err := generateOrdersFile(ctx, o.OpenSource, *source, path, *orders)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		rep.File = gen
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "bench import: %v", err)
+		return rep, ritorno.Errorf(ritorno.EINVALID, "bench import: %v", err)
 	}
 	rep.File.Path, rep.File.Bytes = path, info.Size()
 
-	db, err := openMigrated(ctx, &cfg)
+	db, err := o.Open(ctx)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	defer db.Close()
 	if rep.Database, err = describeDatabase(db); err != nil {
-		return err
+		return rep, err
 	}
 	newShop := func(kind string) (ritorno.Shop, error) {
 		return db.CreateShop(ctx, ritorno.Shop{Platform: ritorno.Shopify, Domain: fmt.Sprintf("bench-import-%s-%d.myshopify.com", kind, time.Now().UnixNano()),
@@ -203,12 +176,12 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 		for _, w := range writers {
 			shop, err := newShop("baseline")
 			if err != nil {
-				return err
+				return rep, err
 			}
 			shops = append(shops, shop)
 			n, lines, secs, err := importPrefix(ctx, path, w.writer(shop), shop.ID, *batch, *baseline, w.sequential)
 			if err != nil {
-				return fmt.Errorf("baseline: %w", err)
+				return rep, fmt.Errorf("baseline: %w", err)
 			}
 			*w.speed = benchSpeed{Seconds: secs, OrdersPerSec: float64(n) / secs, LinesPerSec: float64(lines) / secs}
 		}
@@ -218,31 +191,31 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	// The import itself, through `ritorno import`.
 	shop, err := newShop("run")
 	if err != nil {
-		return err
+		return rep, err
 	}
 	shops = append(shops, shop)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return rep, err
 		}
 		rep.Profile = *cpuprofile
 	}
 	sampler := startRSSSampler(time.Second)
 	var out bytes.Buffer
 	start := time.Now()
-	err = runImport(ctx, cfg, []string{"--shop", shop.Domain, "--preset", "online-retail", "--batch", strconv.Itoa(*batch), path}, &out, stderr)
+	err = o.Import(ctx, shop.Domain, path, *batch, &out)
 	elapsed := time.Since(start)
 	samples := sampler.stop()
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return rep, fmt.Errorf("import: %w", err)
 	}
 	var sum struct {
 		Lines   int64                `json:"lines_read"`
@@ -250,24 +223,22 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 		Skipped int64                `json:"skipped"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		return fmt.Errorf("import summary: %w", err)
+		return rep, fmt.Errorf("import summary: %w", err)
 	}
 	r := &rep.Import
 	r.Shop, r.Batch, r.Counts, r.LinesRead, r.Skipped = shop.Domain, *batch, sum.Orders, sum.Lines, sum.Skipped
 	r.Orders = sum.Orders.Inserted + sum.Orders.Updated + sum.Orders.Unchanged
 	if err := store.RawQueryRow(db, "SELECT count(*) FROM orders WHERE shop_id = ?", shop.ID).Scan(&r.OrdersStored); err != nil {
-		return err
+		return rep, err
 	}
 	if err := store.RawQueryRow(db, "SELECT count(*) FROM line_items WHERE shop_id = ?", shop.ID).Scan(&r.LineItems); err != nil {
-		return err
+		return rep, err
 	}
 	r.Seconds = elapsed.Seconds()
 	r.OrdersPerSec, r.LineItemsPerSc = float64(r.Orders)/r.Seconds, float64(r.LineItems)/r.Seconds
 	rep.Memory = memoryReport(samples, time.Second)
 
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return rep, nil
 }
 
 // describeDatabase names the database, its version and the settings that decide how
@@ -382,7 +353,7 @@ func importPrefix(ctx context.Context, path string, w history.OrderWriter, shopI
 // data set: its invoices' importable lines again and again, each repetition with new
 // invoice ids, customer ids offset by 100,000 per repetition and dates one more year back.
 // Every invoice written is one order to the importer.
-func generateOrdersFile(ctx context.Context, source, path string, n int64) (benchImportFile, error) {
+func generateOrdersFile(ctx context.Context, openInput func(string) (*os.File, error), source, path string, n int64) (benchImportFile, error) {
 	out := benchImportFile{Path: path, Generated: true}
 	start := time.Now()
 	f, err := os.Create(path)

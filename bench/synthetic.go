@@ -1,4 +1,4 @@
-package recommend
+package bench
 
 import (
 	"fmt"
