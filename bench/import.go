@@ -25,22 +25,22 @@ import (
 
 // ImportReport is what `ritorno bench import` prints.
 type ImportReport struct {
-	Machine  benchMachine       `json:"machine"`
-	Database benchDatabase      `json:"database"`
-	File     benchImportFile    `json:"file"`
-	Import   benchImportResult  `json:"import"`
-	Memory   benchImportMemory  `json:"memory"`
-	Baseline *benchImportPrefix `json:"baseline,omitempty"`
-	Profile  string             `json:"cpu_profile,omitempty"`
+	Machine  Machine         `json:"machine"`
+	Database Database        `json:"database"`
+	File     ImportFile      `json:"file"`
+	Import   ImportResult    `json:"import"`
+	Memory   ImportMemory    `json:"memory"`
+	Baseline *ImportBaseline `json:"baseline,omitempty"`
+	Profile  string          `json:"cpu_profile,omitempty"`
 }
 
-type benchDatabase struct {
+type Database struct {
 	Dialect  string            `json:"dialect"`
 	Version  string            `json:"version"`
 	Settings map[string]string `json:"settings"`
 }
 
-type benchImportFile struct {
+type ImportFile struct {
 	Path      string  `json:"path"`
 	Bytes     int64   `json:"bytes"`
 	Generated bool    `json:"generated"`
@@ -50,7 +50,7 @@ type benchImportFile struct {
 	PerSecond float64 `json:"generate_orders_per_second,omitempty"`
 }
 
-type benchImportResult struct {
+type ImportResult struct {
 	Shop           string               `json:"shop"`
 	Batch          int                  `json:"batch"`
 	Orders         int64                `json:"orders"`
@@ -64,7 +64,7 @@ type benchImportResult struct {
 	LineItemsPerSc float64              `json:"line_items_per_second"`
 }
 
-type benchImportMemory struct {
+type ImportMemory struct {
 	PeakRSSMB      float64   `json:"peak_rss_mb"` // VmHWM: the process's peak, generation included
 	Samples        []float64 `json:"rss_samples_mb"`
 	SampleEvery    string    `json:"sample_every"`
@@ -72,18 +72,18 @@ type benchImportMemory struct {
 	MaxLastHalfMB  float64   `json:"rss_max_second_half_mb"`
 }
 
-// benchImportPrefix compares, on the first orders of the file, each in a fresh shop: the
+// ImportBaseline compares, on the first orders of the file, each in a fresh shop: the
 // reading side alone, the import as it was (statements, reading and writing in turn) and
 // as it is (this database's path, reading overlapping writing).
-type benchImportPrefix struct {
-	Orders     int64      `json:"orders"`
-	ParseOnly  benchSpeed `json:"parse_only"`
-	Before     benchSpeed `json:"before"`
-	After      benchSpeed `json:"after"`
-	Definition string     `json:"definition"`
+type ImportBaseline struct {
+	Orders     int64  `json:"orders"`
+	ParseOnly  Speed  `json:"parse_only"`
+	Before     Speed  `json:"before"`
+	After      Speed  `json:"after"`
+	Definition string `json:"definition"`
 }
 
-type benchSpeed struct {
+type Speed struct {
 	Seconds      float64 `json:"seconds"`
 	OrdersPerSec float64 `json:"orders_per_second"`
 	LinesPerSec  float64 `json:"line_items_per_second"`
@@ -109,12 +109,11 @@ type ImportOptions struct {
 
 // Import runs the import benchmark on the database opts.Open opens.
 func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
-	orders, file, keep, source, batch, baseline, cpuprofile := &o.Orders, &o.File, &o.Keep, &o.Source, &o.Batch, &o.BaselineOrders, &o.CPUProfile
 	var rep ImportReport
 	rep.Machine = machineInfo()
 
 	// The file: reused, or generated as it is written.
-	path := *file
+	path := o.File
 	if _, err := os.Stat(path); path == "" || errors.Is(err, os.ErrNotExist) {
 		if path == "" {
 			f, err := os.CreateTemp("", "ritorno-bench-import-*.csv")
@@ -123,11 +122,11 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 			}
 			f.Close()
 			path = f.Name()
-			if !*keep {
+			if !o.Keep {
 				defer os.Remove(path)
 			}
 		}
-		gen, err := generateOrdersFile(ctx, o.OpenSource, *source, path, *orders)
+		gen, err := generateOrdersFile(ctx, o.OpenSource, o.Source, path, o.Orders)
 		if err != nil {
 			return rep, err
 		}
@@ -153,19 +152,19 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 	}
 	var shops []ritorno.Shop
 	defer func() {
-		if !*keep {
+		if !o.Keep {
 			for _, s := range shops {
 				db.DeleteShop(context.Background(), s.ID)
 			}
 		}
 	}()
 
-	if *baseline > 0 {
-		p := &benchImportPrefix{Orders: *baseline, Definition: "the first orders of the file, each run in a fresh shop: " +
+	if o.BaselineOrders > 0 {
+		p := &ImportBaseline{Orders: o.BaselineOrders, Definition: "the first orders of the file, each run in a fresh shop: " +
 			"parse_only reads, groups and converts them and writes nothing; before is the import before the COPY path and " +
 			"pipelining (the statement path, each batch written before the next is read); after is the import as it is now"}
 		writers := []struct {
-			speed      *benchSpeed
+			speed      *Speed
 			sequential bool
 			writer     func(ritorno.Shop) history.OrderWriter
 		}{
@@ -179,11 +178,11 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 				return rep, err
 			}
 			shops = append(shops, shop)
-			n, lines, secs, err := importPrefix(ctx, path, w.writer(shop), shop.ID, *batch, *baseline, w.sequential)
+			n, lines, secs, err := importPrefix(ctx, path, w.writer(shop), shop.ID, o.Batch, o.BaselineOrders, w.sequential)
 			if err != nil {
 				return rep, fmt.Errorf("baseline: %w", err)
 			}
-			*w.speed = benchSpeed{Seconds: secs, OrdersPerSec: float64(n) / secs, LinesPerSec: float64(lines) / secs}
+			*w.speed = Speed{Seconds: secs, OrdersPerSec: float64(n) / secs, LinesPerSec: float64(lines) / secs}
 		}
 		rep.Baseline = p
 	}
@@ -194,8 +193,8 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 		return rep, err
 	}
 	shops = append(shops, shop)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err != nil {
 			return rep, err
 		}
@@ -203,15 +202,15 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return rep, err
 		}
-		rep.Profile = *cpuprofile
+		rep.Profile = o.CPUProfile
 	}
 	sampler := startRSSSampler(time.Second)
 	var out bytes.Buffer
 	start := time.Now()
-	err = o.Import(ctx, shop.Domain, path, *batch, &out)
+	err = o.Import(ctx, shop.Domain, path, o.Batch, &out)
 	elapsed := time.Since(start)
 	samples := sampler.stop()
-	if *cpuprofile != "" {
+	if o.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	if err != nil {
@@ -226,7 +225,7 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 		return rep, fmt.Errorf("import summary: %w", err)
 	}
 	r := &rep.Import
-	r.Shop, r.Batch, r.Counts, r.LinesRead, r.Skipped = shop.Domain, *batch, sum.Orders, sum.Lines, sum.Skipped
+	r.Shop, r.Batch, r.Counts, r.LinesRead, r.Skipped = shop.Domain, o.Batch, sum.Orders, sum.Lines, sum.Skipped
 	r.Orders = sum.Orders.Inserted + sum.Orders.Updated + sum.Orders.Unchanged
 	if err := store.RawQueryRow(db, "SELECT count(*) FROM orders WHERE shop_id = ?", shop.ID).Scan(&r.OrdersStored); err != nil {
 		return rep, err
@@ -243,8 +242,8 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 
 // describeDatabase names the database, its version and the settings that decide how
 // fast a durable write can be.
-func describeDatabase(db *store.DB) (benchDatabase, error) {
-	d := benchDatabase{Dialect: string(db.Dialect()), Settings: map[string]string{}}
+func describeDatabase(db *store.DB) (Database, error) {
+	d := Database{Dialect: string(db.Dialect()), Settings: map[string]string{}}
 	if db.Dialect() == migrations.Postgres {
 		if err := store.RawQueryRow(db, "SHOW server_version").Scan(&d.Version); err != nil {
 			return d, err
@@ -353,8 +352,8 @@ func importPrefix(ctx context.Context, path string, w history.OrderWriter, shopI
 // data set: its invoices' importable lines again and again, each repetition with new
 // invoice ids, customer ids offset by 100,000 per repetition and dates one more year back.
 // Every invoice written is one order to the importer.
-func generateOrdersFile(ctx context.Context, openInput func(string) (*os.File, error), source, path string, n int64) (benchImportFile, error) {
-	out := benchImportFile{Path: path, Generated: true}
+func generateOrdersFile(ctx context.Context, openInput func(string) (*os.File, error), source, path string, n int64) (ImportFile, error) {
+	out := ImportFile{Path: path, Generated: true}
 	start := time.Now()
 	f, err := os.Create(path)
 	if err != nil {
@@ -501,8 +500,8 @@ func procStatusMB(field string) (float64, bool) {
 
 // memoryReport keeps at most 20 evenly spread samples and the maximum of each half of
 // the run, which tells whether memory grows with the file.
-func memoryReport(samples []float64, every time.Duration) benchImportMemory {
-	m := benchImportMemory{SampleEvery: every.String()}
+func memoryReport(samples []float64, every time.Duration) ImportMemory {
+	m := ImportMemory{SampleEvery: every.String()}
 	m.PeakRSSMB, _ = procStatusMB("VmHWM")
 	step := max(1, (len(samples)+19)/20)
 	for i := 0; i < len(samples); i += step {

@@ -219,33 +219,31 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 		}
 		skipped[s] = true
 	}
-	seed, workDir, bin := &o.Seed, &o.WorkDir, &o.Binary
-	duration, shops, perWave, killEvery, pgRestartCmd := &o.Duration, &o.Shops, &o.Customers, &o.KillEvery, &o.PGRestartCmd
-	drain, concurrency, rate, db, secret := &o.DrainTimeout, &o.Concurrency, &o.Rate, o.DB, o.Secret
-	if *seed == 0 {
-		*seed = uint64(time.Now().UnixNano())
+	db, secret := o.DB, o.Secret
+	if o.Seed == 0 {
+		o.Seed = uint64(time.Now().UnixNano())
 	}
-	if *workDir == "" {
+	if o.WorkDir == "" {
 		d, err := os.MkdirTemp("", "ritorno-soak")
 		if err != nil {
 			return SoakReport{}, err
 		}
-		*workDir = d
+		o.WorkDir = d
 	}
-	if *bin == "" {
+	if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
 			return SoakReport{}, err
 		}
-		*bin = exe
+		o.Binary = exe
 	}
-	if err := os.MkdirAll(*workDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
 		return SoakReport{}, err
 	}
 
 	var rep SoakReport
-	rep.Settings.Duration, rep.Settings.Shops, rep.Settings.KillEvery = duration.String(), *shops, killEvery.String()
-	rep.Settings.PGRestart, rep.Settings.Seed, rep.Settings.WorkDir, rep.Settings.Concurrent, rep.Settings.Rate = *pgRestartCmd != "", *seed, *workDir, *concurrency, *rate
+	rep.Settings.Duration, rep.Settings.Shops, rep.Settings.KillEvery = o.Duration.String(), o.Shops, o.KillEvery.String()
+	rep.Settings.PGRestart, rep.Settings.Seed, rep.Settings.WorkDir, rep.Settings.Concurrent, rep.Settings.Rate = o.PGRestartCmd != "", o.Seed, o.WorkDir, o.Concurrency, o.Rate
 	for _, c := range soakCases {
 		if skipped[c] {
 			rep.Settings.Skipped = append(rep.Settings.Skipped, c)
@@ -256,12 +254,12 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return rep, fmt.Errorf("migrate: %w", err)
 	}
-	run := &soakRun{db: db, secret: secret, rng: rand.New(rand.NewPCG(*seed, 13)), skip: skipped,
-		client:     &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}},
-		usedTokens: map[string]bool{}, interval: time.Second / time.Duration(*rate)}
+	run := &soakRun{db: db, secret: secret, rng: rand.New(rand.NewPCG(o.Seed, 13)), skip: skipped,
+		client:     &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}},
+		usedTokens: map[string]bool{}, interval: time.Second / time.Duration(o.Rate)}
 	var soakShops []*soakShop
 	stamp := time.Now().UnixNano()
-	for i := range *shops {
+	for i := range o.Shops {
 		s := &soakShop{n: i, domain: fmt.Sprintf("soak-%d-%d.myshopify.com", stamp, i)}
 		if _, err := db.CreateShop(ctx, ritorno.Shop{Platform: ritorno.Shopify, Domain: s.domain, Status: ritorno.ShopInstalled,
 			Currency: "USD", Timezone: "UTC", InstalledAt: time.Now()}, ritorno.ShopCredentials{AccessToken: "shpat_soak"}); err != nil {
@@ -277,15 +275,15 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	run.url = "http://" + addr
-	logPath := filepath.Join(*workDir, "server.log")
+	logPath := filepath.Join(o.WorkDir, "server.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 	if err != nil {
 		return rep, err
 	}
 	defer logf.Close()
 	env := append(os.Environ(), "RITORNO_ADDR="+addr, "SHOPIFY_API_SECRET="+secret, "RITORNO_DEMO=false",
-		"RITORNO_DATA_DIR="+filepath.Join(*workDir, "data"), "RITORNO_LOG_LEVEL=debug", "RITORNO_MIGRATE_ON_START=true")
-	srv := &soakServer{bin: *bin, env: env, log: logf}
+		"RITORNO_DATA_DIR="+filepath.Join(o.WorkDir, "data"), "RITORNO_LOG_LEVEL=debug", "RITORNO_MIGRATE_ON_START=true")
+	srv := &soakServer{bin: o.Binary, env: env, log: logf}
 	if err := srv.start(); err != nil {
 		return rep, err
 	}
@@ -297,16 +295,16 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	// Chaos: SIGKILL every few seconds (jittered), PostgreSQL once half-way; restart the
 	// server whenever it is down.
 	start := time.Now()
-	run.deadline = start.Add(*duration + time.Minute)
+	run.deadline = start.Add(o.Duration + time.Minute)
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	chaosDone := make(chan struct{})
 	var pgErr error
 	go func() {
 		defer close(chaosDone)
-		pgAt := start.Add(*duration / 2)
-		pgDone := *pgRestartCmd == ""
-		chaosRNG := rand.New(rand.NewPCG(*seed, 7)) // the senders' generator is not shared across goroutines
-		next := start.Add(jitter(chaosRNG, *killEvery))
+		pgAt := start.Add(o.Duration / 2)
+		pgDone := o.PGRestartCmd == ""
+		chaosRNG := rand.New(rand.NewPCG(o.Seed, 7)) // the senders' generator is not shared across goroutines
+		next := start.Add(jitter(chaosRNG, o.KillEvery))
 		for tick := time.NewTicker(200 * time.Millisecond); ; {
 			select {
 			case <-chaosCtx.Done():
@@ -317,17 +315,17 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 			now := time.Now()
 			if !pgDone && now.After(pgAt) {
 				pgDone = true
-				out, err := exec.CommandContext(chaosCtx, "sh", "-c", *pgRestartCmd).CombinedOutput()
+				out, err := exec.CommandContext(chaosCtx, "sh", "-c", o.PGRestartCmd).CombinedOutput()
 				if err != nil {
 					pgErr = fmt.Errorf("pg restart: %v: %s", err, out)
 				} else {
 					rep.PGRestarts++
 				}
 			}
-			if *killEvery > 0 && now.After(next) {
+			if o.KillEvery > 0 && now.After(next) {
 				srv.kill()
 				rep.Kills++
-				next = now.Add(jitter(chaosRNG, *killEvery))
+				next = now.Add(jitter(chaosRNG, o.KillEvery))
 			}
 			if !srv.running() {
 				if err := srv.start(); err == nil {
@@ -339,14 +337,14 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 
 	// Waves of deliveries until the duration is over.
 	lastNote := start
-	for wave := 0; time.Since(start) < *duration && ctx.Err() == nil; wave++ {
-		run.wave(ctx, soakShops, wave, *perWave, *concurrency)
+	for wave := 0; time.Since(start) < o.Duration && ctx.Err() == nil; wave++ {
+		run.wave(ctx, soakShops, wave, o.Customers, o.Concurrency)
 		if time.Since(lastNote) > 10*time.Second {
 			lastNote = time.Now()
 			fmt.Fprintf(stderr, "soak: %s, wave %d, %d sent, %d acknowledged\n", time.Since(start).Round(time.Second), wave, run.sent.Load(), run.acked.Load())
 		}
 	}
-	fmt.Fprintf(stderr, "soak: sending over; redacting the rest, then draining (up to %s each)\n", drain)
+	fmt.Fprintf(stderr, "soak: sending over; redacting the rest, then draining (up to %s each)\n", o.DrainTimeout)
 	stopChaos()
 	<-chaosDone
 	if pgErr != nil {
@@ -363,28 +361,28 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	// to settle are redacted, and re-delivered to once their redaction is processed, so that
 	// every run exercises them whatever the kills held up.
 	epilogueStart := time.Now()
-	run.deadline = epilogueStart.Add(*drain + time.Minute)
-	for end := epilogueStart.Add(*drain); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(time.Second) {
+	run.deadline = epilogueStart.Add(o.DrainTimeout + time.Minute)
+	for end := epilogueStart.Add(o.DrainTimeout); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(time.Second) {
 		var batch []*soakDelivery
 		for _, s := range soakShops {
 			batch = append(batch, run.redactions(s, math.MaxInt32)...)
 			batch = append(batch, run.redeliveries(s)...)
 		}
-		run.sendAll(ctx, batch, *concurrency)
+		run.sendAll(ctx, batch, o.Concurrency)
 		if run.redactionsComplete(soakShops) {
 			break
 		}
 	}
 	rep.EpilogueSeconds = time.Since(epilogueStart).Seconds()
 	if !run.redactionsComplete(soakShops) {
-		rep.fail("epilogue", "redactable customers were not redacted and re-delivered to within %s", drain)
+		rep.fail("epilogue", "redactable customers were not redacted and re-delivered to within %s", o.DrainTimeout)
 	}
 
 	// Drain: the last server processes what is queued; a killed worker's claims wait for
 	// their lease to run out.
 	drainStart := time.Now()
 	drained := false
-	for wait := drainStart.Add(*drain); time.Now().Before(wait) && ctx.Err() == nil; time.Sleep(250 * time.Millisecond) {
+	for wait := drainStart.Add(o.DrainTimeout); time.Now().Before(wait) && ctx.Err() == nil; time.Sleep(250 * time.Millisecond) {
 		var n int64
 		if err := store.RawQueryRow(db, "SELECT count(*) FROM webhook_deliveries WHERE status IN ('pending', 'processing')").Scan(&n); err == nil && n == 0 {
 			drained = true
@@ -393,11 +391,11 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	}
 	rep.DrainSeconds = time.Since(drainStart).Seconds()
 	if !drained {
-		rep.fail("drain", "deliveries still queued after a drain of %s", drain)
+		rep.fail("drain", "deliveries still queued after a drain of %s", o.DrainTimeout)
 	}
 	srv.stop() // SIGTERM: its last log lines are written before the log is read
 
-	if err := run.check(ctx, &rep, soakShops, logPath, *workDir); err != nil {
+	if err := run.check(ctx, &rep, soakShops, logPath, o.WorkDir); err != nil {
 		return rep, err
 	}
 	rep.OK = len(rep.Failures) == 0

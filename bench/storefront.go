@@ -33,21 +33,21 @@ import (
 
 // StorefrontReport is what `ritorno bench storefront` prints.
 type StorefrontReport struct {
-	Machine benchMachine `json:"machine"`
+	Machine Machine `json:"machine"`
 	// LoadAverage is /proc/loadavg's 1, 5 and 15 minute averages before and after the run:
 	// the generator, the server and anything else on the machine share its CPUs.
 	LoadAverage struct {
 		Before string `json:"before"`
 		After  string `json:"after"`
 	} `json:"load_average"`
-	Settings sfBenchSettings  `json:"settings"`
-	Shop     sfBenchShop      `json:"shop"`
-	Handlers []sfBenchHandler `json:"handlers"`
+	Settings StorefrontSettings  `json:"settings"`
+	Shop     StorefrontShop      `json:"shop"`
+	Handlers []StorefrontHandler `json:"handlers"`
 	// TargetMet says the recommendations handler was sustainable at --rate.
 	TargetMet bool `json:"target_met"`
 }
 
-type sfBenchSettings struct {
+type StorefrontSettings struct {
 	Rate         float64 `json:"rate"`
 	Duration     string  `json:"duration"`
 	Search       bool    `json:"search"`
@@ -59,13 +59,13 @@ type sfBenchSettings struct {
 	Sustainable  string  `json:"sustainable"`
 	Requests     string  `json:"requests"`
 	Generator    string  `json:"generator"`
-	// GCPercent and MemoryLimitMB are the collector settings, serve's (gc.go) unless the
+	// GCPercent and MemoryLimitMB are the collector settings, serve's (cmd/ritorno/gc.go) unless the
 	// environment's GOGC or GOMEMLIMIT set them (then 0 here).
 	GCPercent     int   `json:"gc_percent"`
 	MemoryLimitMB int64 `json:"memory_limit_mb"`
 }
 
-type sfBenchShop struct {
+type StorefrontShop struct {
 	Products        int     `json:"products"`
 	Orders          int     `json:"orders"`
 	Buyers          int     `json:"buyers"`
@@ -84,18 +84,18 @@ type sfBenchShop struct {
 	SampleSize    int     `json:"response_sample"`
 }
 
-type sfBenchHandler struct {
-	Name   string      `json:"name"`
-	Path   string      `json:"path"`
-	AtRate sfBenchStep `json:"at_rate"`
+type StorefrontHandler struct {
+	Name   string         `json:"name"`
+	Path   string         `json:"path"`
+	AtRate StorefrontStep `json:"at_rate"`
 	// Search are the steps of the search, the measurement at rate first.
-	Search             []sfBenchStep `json:"search,omitempty"`
-	MaxSustainableRate float64       `json:"max_sustainable_rate"`
+	Search             []StorefrontStep `json:"search,omitempty"`
+	MaxSustainableRate float64          `json:"max_sustainable_rate"`
 	// SearchCapped says --max-rate was sustainable: the true maximum is higher.
 	SearchCapped bool `json:"search_capped,omitempty"`
 }
 
-type sfBenchStep struct {
+type StorefrontStep struct {
 	Offered     float64 `json:"offered"`
 	Seconds     float64 `json:"seconds"`
 	Sent        int64   `json:"sent"`
@@ -162,7 +162,7 @@ func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, err
 	}
 
 	rep.Machine, rep.LoadAverage.Before = machineInfo(), loadAverage()
-	rep.Settings = sfBenchSettings{Rate: o.Rate, Duration: o.Duration.String(), Search: o.Search,
+	rep.Settings = StorefrontSettings{Rate: o.Rate, Duration: o.Duration.String(), Search: o.Search,
 		StepDuration: o.StepDuration.String(), MaxRate: o.MaxRate, Connections: o.Connections,
 		P99BoundMs: millis(o.P99), Limit: o.Limit, GCPercent: o.GCPercent, MemoryLimitMB: o.MemoryLimit >> 20,
 		Sustainable: fmt.Sprintf("p99 <= %s from the due time, no errors, achieved >= 99%% of offered", o.P99),
@@ -218,7 +218,7 @@ func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, err
 	}
 
 	// At the target rate, both handlers, one after the other; then each one's search.
-	handlers := []sfBenchHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}
+	handlers := []StorefrontHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}
 	for i := range handlers {
 		if handlers[i].AtRate, err = gen.run(ctx, handlers[i].Path, o.Rate, o.Duration, o.P99); err != nil {
 			return rep, err
@@ -232,7 +232,7 @@ func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, err
 			}
 			continue
 		}
-		run := func(rate float64) (sfBenchStep, error) {
+		run := func(rate float64) (StorefrontStep, error) {
 			return gen.run(ctx, h.Path, rate, o.StepDuration, o.P99)
 		}
 		if h.Search, h.MaxSustainableRate, h.SearchCapped, err = searchRate(h.AtRate, o.MaxRate, o.Refine, run); err != nil {
@@ -251,10 +251,10 @@ func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, err
 // searchRate finds the highest sustainable rate from a first measurement: up by half again
 // until a step fails (or maxRate passes), down by halves if the first failed, then
 // bisection between the last pass and the first failure.
-func searchRate(first sfBenchStep, maxRate float64, refine int, run func(float64) (sfBenchStep, error)) (steps []sfBenchStep, best float64, capped bool, err error) {
-	steps = []sfBenchStep{first}
+func searchRate(first StorefrontStep, maxRate float64, refine int, run func(float64) (StorefrontStep, error)) (steps []StorefrontStep, best float64, capped bool, err error) {
+	steps = []StorefrontStep{first}
 	var pass, fail float64 // the highest rate that passed, the lowest that failed; 0: none
-	note := func(s sfBenchStep) {
+	note := func(s StorefrontStep) {
 		if s.Sustainable {
 			pass = max(pass, s.Offered)
 		} else if fail == 0 || s.Offered < fail {
@@ -493,7 +493,7 @@ type sfBenchJob struct {
 }
 
 // run offers rate requests per second to path for d, open-loop, and measures them.
-func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d time.Duration, p99 time.Duration) (sfBenchStep, error) {
+func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d time.Duration, p99 time.Duration) (StorefrontStep, error) {
 	n := max(int(rate*d.Seconds()), 1)
 	// Signed ahead with timestamps of the due seconds, a moment from now.
 	start := time.Now().Add(50 * time.Millisecond)
@@ -562,11 +562,11 @@ func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d
 	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return sfBenchStep{}, err
+		return StorefrontStep{}, err
 	}
 	after := readGCMetrics()
 
-	s := sfBenchStep{Offered: rate, Sent: sent, GCCycles: after.cycles - before.cycles,
+	s := StorefrontStep{Offered: rate, Sent: sent, GCCycles: after.cycles - before.cycles,
 		GCCPUSeconds: thousandths(after.cpuSeconds - before.cpuSeconds)}
 	if sent > 0 {
 		s.AllocKBPerRequest = round1(float64(after.allocBytes-before.allocBytes) / 1024 / float64(sent))

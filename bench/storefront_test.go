@@ -25,10 +25,10 @@ func TestSearchRate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			step := func(rate float64) sfBenchStep {
-				return sfBenchStep{Offered: rate, Sustainable: rate <= tc.capacity}
+			step := func(rate float64) StorefrontStep {
+				return StorefrontStep{Offered: rate, Sustainable: rate <= tc.capacity}
 			}
-			steps, best, capped, err := searchRate(step(tc.first), tc.maxRate, tc.refine, func(r float64) (sfBenchStep, error) { return step(r), nil })
+			steps, best, capped, err := searchRate(step(tc.first), tc.maxRate, tc.refine, func(r float64) (StorefrontStep, error) { return step(r), nil })
 			if err != nil {
 				t.Fatal(err)
 			}

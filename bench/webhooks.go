@@ -7,10 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +20,8 @@ import (
 
 // WebhooksReport is what `ritorno bench webhooks` prints.
 type WebhooksReport struct {
-	Machine  benchMachine `json:"machine"`
-	Database string       `json:"database"`
+	Machine  Machine `json:"machine"`
+	Database string  `json:"database"`
 	Settings struct {
 		Duration    string `json:"duration"`
 		Concurrency int    `json:"concurrency"`
@@ -50,26 +48,6 @@ type WebhooksReport struct {
 		Lost      int64   `json:"lost"`
 		NotDone   int64   `json:"not_done"`
 	} `json:"processing"`
-}
-
-type benchMachine struct {
-	CPUs      int    `json:"cpus"`
-	CPUModel  string `json:"cpu_model"`
-	GoVersion string `json:"go_version"`
-	OS        string `json:"os"`
-}
-
-func machineInfo() benchMachine {
-	m := benchMachine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	return m
 }
 
 // WebhooksOptions are the webhook benchmark's settings (the flags of `ritorno bench
@@ -99,7 +77,6 @@ type WebhookServer struct {
 // any was lost.
 func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	var rep WebhooksReport
-	duration, concurrency, cpuprofile, ackOnly := &o.Duration, &o.Concurrency, &o.CPUProfile, &o.AckOnly
 	srv, err := o.Serve(ctx, o.AckOnly)
 	if err != nil {
 		return rep, err
@@ -116,20 +93,20 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	defer db.DeleteShop(context.Background(), shop.ID)
 
 	rep.Machine, rep.Database = machineInfo(), string(db.Dialect())
-	rep.Settings.Duration, rep.Settings.Concurrency, rep.Settings.AckOnly = duration.String(), *concurrency, *ackOnly
+	rep.Settings.Duration, rep.Settings.Concurrency, rep.Settings.AckOnly = o.Duration.String(), o.Concurrency, o.AckOnly
 	sample := benchOrder(1)
 	rep.Settings.BodyBytes = len(sample)
 
 	// Ceiling: what the database commits with nothing else in the way.
-	rows, err := db.InsertCeiling(ctx, sample, *concurrency, *duration)
+	rows, err := db.InsertCeiling(ctx, sample, o.Concurrency, o.Duration)
 	if err != nil {
 		return rep, fmt.Errorf("insert ceiling: %w", err)
 	}
-	rep.InsertCeiling.Rows, rep.InsertCeiling.PerSecond = rows, float64(rows)/duration.Seconds()
+	rep.InsertCeiling.Rows, rep.InsertCeiling.PerSecond = rows, float64(rows)/o.Duration.Seconds()
 	rep.InsertCeiling.Definition = "single-row INSERTs of a body of the same size, one implicit transaction each, same concurrency"
 
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err != nil {
 			return rep, err
 		}
@@ -141,14 +118,14 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	}
 
 	// Deliveries: distinct orders, each signed, each with its own webhook id.
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency, MaxConnsPerHost: *concurrency}}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}}
 	url := srv.URL + "/webhooks/shopify"
 	var next, acked, failed atomic.Int64
-	latencies := make([][]time.Duration, *concurrency)
+	latencies := make([][]time.Duration, o.Concurrency)
 	start := time.Now()
-	deadline := start.Add(*duration)
+	deadline := start.Add(o.Duration)
 	var wg sync.WaitGroup
-	for w := range *concurrency {
+	for w := range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -180,7 +157,7 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	}
 	wg.Wait()
 	loadEnd := time.Now()
-	if *cpuprofile != "" {
+	if o.CPUProfile != "" {
 		pprof.StopCPUProfile() // the profile covers the delivery phase only
 	}
 	var all []time.Duration
@@ -201,7 +178,7 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 		rep.Acknowledged.MaxMs = float64(all[len(all)-1].Microseconds()) / 1000
 	}
 
-	if *ackOnly {
+	if o.AckOnly {
 		// Processing was held back to measure receipt alone; run it now.
 		workCtx, stopWork := context.WithCancel(ctx)
 		defer stopWork()
