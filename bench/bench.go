@@ -8,7 +8,9 @@ package bench
 import (
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
+	"sync"
 )
 
 // Machine is the machine a report was measured on.
@@ -30,4 +32,24 @@ func machineInfo() Machine {
 		}
 	}
 	return m
+}
+
+// startCPUProfile profiles this process into path until stop is called (at most once in
+// effect); an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}), nil
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,26 +192,19 @@ func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
 		return rep, err
 	}
 	shops = append(shops, shop)
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return rep, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return rep, err
-		}
-		rep.Profile = o.CPUProfile
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return rep, err
 	}
+	defer stopProfile()
+	rep.Profile = o.CPUProfile
 	sampler := startRSSSampler(time.Second)
 	var out bytes.Buffer
 	start := time.Now()
 	err = o.Import(ctx, shop.Domain, path, o.Batch, &out)
 	elapsed := time.Since(start)
 	samples := sampler.stop()
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
 		return rep, fmt.Errorf("import: %w", err)
 	}

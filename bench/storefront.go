@@ -16,7 +16,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,17 +204,11 @@ func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, err
 	rep.Shop.ResponseItems = thousandths(items)
 	srv.static.Store(&body)
 
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return rep, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return rep, err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return rep, err
 	}
+	defer stopProfile()
 
 	// At the target rate, both handlers, one after the other; then each one's search.
 	handlers := []StorefrontHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}

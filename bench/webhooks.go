@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -105,17 +103,11 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	rep.InsertCeiling.Rows, rep.InsertCeiling.PerSecond = rows, float64(rows)/o.Duration.Seconds()
 	rep.InsertCeiling.Definition = "single-row INSERTs of a body of the same size, one implicit transaction each, same concurrency"
 
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return rep, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return rep, err
-		}
-		defer pprof.StopCPUProfile() // no-op if stopped after the load below
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return rep, err
 	}
+	defer stopProfile()
 
 	// Deliveries: distinct orders, each signed, each with its own webhook id.
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}}
@@ -157,9 +149,7 @@ func Webhooks(ctx context.Context, o WebhooksOptions) (WebhooksReport, error) {
 	}
 	wg.Wait()
 	loadEnd := time.Now()
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile() // the profile covers the delivery phase only
-	}
+	stopProfile() // the profile covers the delivery phase only
 	var all []time.Duration
 	for _, l := range latencies {
 		all = append(all, l...)
