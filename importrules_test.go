@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,8 @@ func TestImportRules(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	type pkg struct {
-		ImportPath string
-		Imports    []string
+		ImportPath                         string
+		Imports, TestImports, XTestImports []string
 	}
 	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))
@@ -79,6 +80,12 @@ func TestImportRules(t *testing.T) {
 			}
 			if broken != "" {
 				t.Errorf("%s imports %s: %s", p.ImportPath, imp, broken)
+			}
+		}
+		// bench may import anything; only the command that runs it imports it (tests included).
+		for _, imp := range append(append(slices.Clone(p.Imports), p.TestImports...), p.XTestImports...) {
+			if is(imp, local("bench")...) && rel != "cmd/ritorno" {
+				t.Errorf("%s imports %s: nothing but cmd/ritorno imports bench", p.ImportPath, imp)
 			}
 		}
 	}
