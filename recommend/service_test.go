@@ -239,3 +239,27 @@ func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 		}
 	})
 }
+
+// A shop asked for, warmed or with new controls makes Due receive, so that serve's
+// refresh task builds or reloads it at once rather than at its next period.
+func TestServiceDueWhenAShopIsWanted(t *testing.T) {
+	svc := &recommend.Service{}
+	due := svc.Due()
+	for name, want := range map[string]func(){
+		"warm":     func() { svc.Warm(1) },
+		"request":  func() { svc.Recommend(context.Background(), 2, recommend.Request{}) },
+		"controls": func() { svc.ControlsChanged(1) },
+	} {
+		want()
+		select {
+		case <-due:
+		default:
+			t.Errorf("%s: Due did not receive", name)
+		}
+	}
+	select {
+	case <-due:
+		t.Error("Due received with nothing new")
+	default:
+	}
+}
