@@ -22,7 +22,7 @@ func TestKeepLeaseRenewsWhileWorkRuns(t *testing.T) {
 		return nil
 	}
 	lost, err := jobs.KeepLease(context.Background(), 30*time.Millisecond, renew, nil, func(ctx context.Context) error {
-		eventually(t, "four renewals", func() bool { return renewals.Load() >= 4 })
+		waitFor(t, "four renewals", func() bool { return renewals.Load() >= 4 })
 		return ctx.Err()
 	})
 	if lost || err != nil {

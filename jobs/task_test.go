@@ -12,18 +12,6 @@ import (
 	"github.com/ritorno/ritorno/jobs"
 )
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, not waiting for an event
-	}
-}
-
 // runTask runs t in the background; the returned stop cancels it and waits for Run.
 func runTask(t *testing.T, task jobs.Task) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,18 +27,18 @@ func TestTaskStepsAtOnceEveryPeriodAndOnWake(t *testing.T) {
 	var steps atomic.Int32
 	step := func(context.Context) error { steps.Add(1); return nil }
 	runTask(t, jobs.Task{Name: "often", Every: time.Millisecond, Step: step})
-	eventually(t, "three steps", func() bool { return steps.Load() >= 3 })
+	waitFor(t, "three steps", func() bool { return steps.Load() >= 3 })
 
 	var woken atomic.Int32
 	wake := make(chan struct{}, 1)
 	runTask(t, jobs.Task{Name: "rare", Every: time.Hour, Wake: wake, Step: func(context.Context) error { woken.Add(1); return nil }})
-	eventually(t, "the first step", func() bool { return woken.Load() == 1 })
+	waitFor(t, "the first step", func() bool { return woken.Load() == 1 })
 	wake <- struct{}{}
-	eventually(t, "the woken step", func() bool { return woken.Load() == 2 })
+	waitFor(t, "the woken step", func() bool { return woken.Load() == 2 })
 
 	var once atomic.Int32
 	stop := runTask(t, jobs.Task{Name: "once", Step: func(context.Context) error { once.Add(1); return nil }})
-	eventually(t, "the single step", func() bool { return once.Load() == 1 })
+	waitFor(t, "the single step", func() bool { return once.Load() == 1 })
 	stop() // returns: the task had already ended
 	if n := once.Load(); n != 1 {
 		t.Errorf("a task without a period stepped %d times", n)
@@ -71,7 +59,7 @@ func TestTaskBacksOffAfterFailures(t *testing.T) {
 		return nil
 	}
 	runTask(t, jobs.Task{Name: "flaky", Every: 10 * time.Millisecond, Backoff: 40 * time.Millisecond, Step: step})
-	eventually(t, "six steps", func() bool { mu.Lock(); defer mu.Unlock(); return len(at) >= 6 })
+	waitFor(t, "six steps", func() bool { mu.Lock(); defer mu.Unlock(); return len(at) >= 6 })
 	mu.Lock()
 	defer mu.Unlock()
 	// Timers never fire early, so the gaps are at least the waits: 20, 40, 40, 40 ms after
@@ -125,9 +113,9 @@ func TestGroupStartsAndStopsEveryTask(t *testing.T) {
 		jobs.Task{Name: "slow", Every: time.Hour, Step: func(context.Context) error { <-release; return nil }},
 		jobs.Task{Name: "once", Step: func(context.Context) error { return nil }},
 	)
-	eventually(t, "the one-shot task to end", func() bool { return !slices.Contains(g.Running(), "once") })
+	waitFor(t, "the one-shot task to end", func() bool { return !slices.Contains(g.Running(), "once") })
 	cancel()
-	eventually(t, "the loop to stop", func() bool { return !slices.Contains(g.Running(), "loop") })
+	waitFor(t, "the loop to stop", func() bool { return !slices.Contains(g.Running(), "loop") })
 	if got := g.Running(); !slices.Equal(got, []string{"slow"}) {
 		t.Errorf("running = %v, want the slow step's task", got)
 	}
