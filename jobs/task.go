@@ -51,6 +51,12 @@ func (t Task) work(ctx context.Context, log *slog.Logger) {
 		if ctx.Err() != nil {
 			return
 		}
+		if t.Every <= 0 {
+			if err != nil {
+				log.Error("background step failed", "err", err)
+			}
+			return
+		}
 		wait := t.Every
 		if err != nil {
 			failures++
@@ -58,9 +64,6 @@ func (t Task) work(ctx context.Context, log *slog.Logger) {
 			log.Error("background step failed", "err", err, "retry_in", wait.String())
 		} else {
 			failures = 0
-		}
-		if t.Every <= 0 {
-			return
 		}
 		if t.Jitter > 0 {
 			wait += rand.N(t.Jitter)
