@@ -71,6 +71,8 @@ func TestImportRules(t *testing.T) {
 				broken = "HTTP surfaces get interfaces, never storage or platform adapters"
 			case is(top, "history", "analytics", "clv", "recommend", "gifts", "jobs") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store", "shopify", "woocommerce", "web")...)):
 				broken = "engines are pure: no HTTP, no storage, no platform adapters"
+			case top == "jobs" && is(imp, local("history", "analytics", "clv", "recommend", "gifts")...):
+				broken = "jobs runs the engines' steps that serve hands it; it imports no engine"
 			case (top == "shopify" || top == "woocommerce" || top == "payload") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store")...)):
 				broken = "platform adapters speak net/http, never gin or gorm"
 			case top == "web" && (is(imp, gorm...) || is(imp, local("store")...)):
