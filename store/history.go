@@ -80,7 +80,7 @@ func (db *DB) UpsertCustomer(ctx context.Context, shopID int64, c ritorno.Custom
 		if err := db.lockBuyer(tx, shopID, row.EmailHash); err != nil {
 			return err
 		}
-		// A redacted customer stays redacted (erasures.go): its personal fields are not
+		// A redacted customer stays redacted (privacy.go): its personal fields are not
 		// written (the upsert's assignments make sure of it even against a concurrent
 		// redaction), and it adopts no guest orders.
 		var erased int64

@@ -140,7 +140,7 @@ func (db *DB) UninstallShop(ctx context.Context, shopID int64, at time.Time) err
 // e-mail, names and tags, the e-mail hash on the account and on its orders and on the
 // listed orders, and every stored delivery body of the shop that names the customer.
 // Amounts and line items stay as anonymous aggregates. The erasure leaves tombstones
-// (erasures.go), so that a re-delivered create or update writes nothing back: the
+// (privacy.go), so that a re-delivered create or update writes nothing back: the
 // customer row keeps redacted_at (a row is made for a customer not stored yet), so do the
 // orders, and the address is remembered as a keyed marker.
 func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int64, email string, orderIDs []int64) error {
