@@ -20,13 +20,11 @@ func (db *DB) lockBuyer(tx *gorm.DB, shopID int64, emailHash string) error {
 	if db.dialect != "postgres" || emailHash == "" {
 		return nil
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "buyer:%d:%s", shopID, emailHash)
-	return tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())).Error
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", buyerLockKey(shopID, emailHash)).Error
 }
 
-// buyerLockKey is lockBuyer's advisory lock key; the two must agree so that the bulk path
-// and the statement path exclude each other (TestCopyPathTakesTheGuestMergeLock).
+// buyerLockKey is the advisory lock key of a buyer; the bulk path and the statement path
+// both take it, so that they exclude each other (TestCopyPathTakesTheGuestMergeLock).
 func buyerLockKey(shopID int64, emailHash string) int64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "buyer:%d:%s", shopID, emailHash)
