@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -15,94 +13,6 @@ import (
 // Orders arrive in bulk (a claimed batch of webhooks, a backfill page, an import file), so
 // they are written a batch at a time: a few multi-row statements whatever the count,
 // instead of half a dozen round trips per order. UpsertOrder is the batch of one.
-
-// paramLimit bounds the values bound to one statement. PostgreSQL allows 65,535; the
-// pure-Go SQLite driver looks each parameter up by a linear scan of the arguments, so
-// binding n values costs n² and large statements there are slower than several small ones
-// (measured: 1,278 orders/s with 27,000 values per statement).
-func (db *DB) paramLimit() int {
-	if db.dialect == migrations.Postgres {
-		return 30000
-	}
-	return 1000
-}
-
-// rowWriter knows a table's insert columns and how to flatten one row into them.
-type rowWriter[T any] struct {
-	table   string
-	columns []string
-	values  func(T) []any
-}
-
-var (
-	orderWriter = rowWriter[orderRow]{
-		table: "orders",
-		columns: []string{"shop_id", "platform_id", "name", "buyer_kind", "customer_platform_id", "email_hash",
-			"currency", "presentment_currency", "subtotal_minor", "total_discounts_minor", "total_tax_minor",
-			"total_shipping_minor", "total_minor", "refunded_minor", "financial_status", "fulfillment_status",
-			"source_name", "test", "tags", "platform_created_at", "processed_at", "cancelled_at", "cancel_reason",
-			"platform_updated_at", "deleted_at", "redacted_at", "created_at", "updated_at"},
-		values: func(r orderRow) []any {
-			return []any{r.ShopID, r.PlatformID, r.Name, r.BuyerKind, r.CustomerPlatformID, r.EmailHash,
-				r.Currency, r.PresentmentCurrency, r.SubtotalMinor, r.TotalDiscountsMinor, r.TotalTaxMinor,
-				r.TotalShippingMinor, r.TotalMinor, r.RefundedMinor, r.FinancialStatus, r.FulfillmentStatus,
-				r.SourceName, r.Test, r.Tags, r.PlatformCreatedAt, r.ProcessedAt, r.CancelledAt, r.CancelReason,
-				r.PlatformUpdatedAt, r.DeletedAt, r.RedactedAt, r.CreatedAt, r.UpdatedAt}
-		},
-	}
-	lineItemWriter = rowWriter[lineItemRow]{
-		table: "line_items",
-		columns: []string{"shop_id", "order_platform_id", "platform_id", "product_platform_id", "variant_platform_id",
-			"title", "variant_title", "sku", "vendor", "quantity", "price_minor", "total_discount_minor", "gift_card"},
-		values: func(r lineItemRow) []any {
-			return []any{r.ShopID, r.OrderPlatformID, r.PlatformID, r.ProductPlatformID, r.VariantPlatformID,
-				r.Title, r.VariantTitle, r.SKU, r.Vendor, r.Quantity, r.PriceMinor, r.TotalDiscountMinor, r.GiftCard}
-		},
-	}
-	refundWriter = rowWriter[refundRow]{
-		table:   "refunds",
-		columns: []string{"shop_id", "order_platform_id", "platform_id", "platform_created_at", "processed_at", "amount_minor", "note"},
-		values: func(r refundRow) []any {
-			return []any{r.ShopID, r.OrderPlatformID, r.PlatformID, r.PlatformCreatedAt, r.ProcessedAt, r.AmountMinor, r.Note}
-		},
-	}
-	refundLineWriter = rowWriter[refundLineItemRow]{
-		table:   "refund_line_items",
-		columns: []string{"shop_id", "order_platform_id", "refund_platform_id", "line_item_platform_id", "quantity", "subtotal_minor"},
-		values: func(r refundLineItemRow) []any {
-			return []any{r.ShopID, r.OrderPlatformID, r.RefundPlatformID, r.LineItemPlatformID, r.Quantity, r.SubtotalMinor}
-		},
-	}
-)
-
-// statement builds multi-row INSERT statements: "INSERT INTO t (cols) VALUES (?, …), …" + suffix.
-func (w rowWriter[T]) statement(rows []T, suffix string) (string, []any) {
-	var q strings.Builder
-	fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", w.table, strings.Join(w.columns, ", "))
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(w.columns)), ", ") + ")"
-	args := make([]any, 0, len(rows)*len(w.columns))
-	for i, r := range rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(tuple)
-		args = append(args, w.values(r)...)
-	}
-	q.WriteString(suffix)
-	return q.String(), args
-}
-
-// chunks splits rows so that no statement binds more than limit values.
-func chunks[T any](rows []T, columns, limit int) [][]T {
-	per := max(1, limit/columns)
-	var out [][]T
-	for len(rows) > 0 {
-		n := min(len(rows), per)
-		out = append(out, rows[:n:n])
-		rows = rows[n:]
-	}
-	return out
-}
 
 // newestVersions maps each platform id of a batch to the index of its newest version (the
 // later one on a tie), as if the versions were applied in turn; both write paths use it.
@@ -118,22 +28,6 @@ func newestVersions(orders []ritorno.Order) map[int64]int {
 		winner[o.PlatformID] = i
 	}
 	return winner
-}
-
-// insertAll inserts rows with as few statements as the parameter limit allows.
-func insertAll[T any](ctx context.Context, tx *gorm.DB, db *DB, w rowWriter[T], rows []T) error {
-	for _, part := range chunks(rows, len(w.columns), db.paramLimit()) {
-		q, args := w.statement(part, "")
-		if _, err := tx.Statement.ConnPool.ExecContext(ctx, db.dialect.Rebind(q), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// inList returns "(?, ?, …)" for n values.
-func inList(n int) string {
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
 // UpsertOrders stores orders of one shop with their line items and refunds, each by
@@ -268,43 +162,6 @@ func (db *DB) UpsertOrders(ctx context.Context, shopID int64, orders []ritorno.O
 	return result, nil
 }
 
-// adoptGuests takes the guest-merge locks for the e-mail hashes (sorted, so that two
-// batches cannot deadlock on them) and returns the account that owns each hash, if any:
-// the lowest platform id among the shop's live customers with that address.
-func (db *DB) adoptGuests(ctx context.Context, tx *gorm.DB, shopID int64, hashes []string) (map[string]int64, error) {
-	for _, h := range hashes {
-		if err := db.lockBuyer(tx, shopID, h); err != nil {
-			return nil, err
-		}
-	}
-	owners := map[string]int64{}
-	for _, part := range chunks(hashes, 1, db.paramLimit()-1) {
-		args := []any{shopID}
-		for _, h := range part {
-			args = append(args, h)
-		}
-		q := "SELECT email_hash, MIN(platform_id) FROM customers WHERE shop_id = ? AND deleted_at IS NULL AND email_hash IN " +
-			inList(len(part)) + " GROUP BY email_hash"
-		rows, err := tx.Statement.ConnPool.QueryContext(ctx, db.dialect.Rebind(q), args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var h string
-			var id int64
-			if err := rows.Scan(&h, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			owners[h] = id
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return owners, nil
-}
-
 // upsertOrderRows inserts rows, or updates columns of stored orders that are not newer,
 // and records in written each platform id it wrote, with whether the row is new.
 // PostgreSQL tells (a freshly inserted row has no xmax); on SQLite a lookup before the
@@ -384,12 +241,4 @@ func (db *DB) existingOrders(ctx context.Context, tx *gorm.DB, rows []orderRow) 
 		out[id] = true
 	}
 	return out, res.Err()
-}
-
-// insertedFlag is a RETURNING expression that is true for a row the upsert inserted.
-func (db *DB) insertedFlag() string {
-	if db.dialect == migrations.Postgres {
-		return "(xmax = 0)"
-	}
-	return "(1 = 1)" // corrected by existingOrders
 }

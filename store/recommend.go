@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"github.com/ritorno/ritorno"
@@ -167,32 +165,6 @@ func (db *DB) EachPurchase(ctx context.Context, shopID int64, fn func(ritorno.Pu
 		sources[i] = rows
 	}
 	return mergePurchases(sources, fn)
-}
-
-// withPgxConns runs fn with n pgx connections taken from the pool at once, each held
-// (through database/sql's Conn.Raw) until fn returns.
-func withPgxConns(ctx context.Context, db *DB, n int, fn func([]*pgx.Conn) error) error {
-	conns := make([]*pgx.Conn, 0, n)
-	var take func() error
-	take = func() error {
-		if len(conns) == n {
-			return fn(conns)
-		}
-		c, err := db.sql.Conn(ctx)
-		if err != nil {
-			return translate(err, "database connection")
-		}
-		defer c.Close()
-		return c.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("store: the PostgreSQL connection is a %T, not pgx's", dc)
-			}
-			conns = append(conns, sc.Conn())
-			return take()
-		})
-	}
-	return take()
 }
 
 // mergePurchases reads the results of purchaseQueries (orders, lines, refunded lines) and

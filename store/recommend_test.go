@@ -528,46 +528,6 @@ func TestProductsChangedSince(t *testing.T) {
 	})
 }
 
-// TestListProductsPagesAWholeCatalog walks a catalog larger than a page with ListProducts,
-// as a full rebuild loads it.
-func TestListProductsPagesAWholeCatalog(t *testing.T) {
-	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		shop := mustShop(t, db, "big-catalog.myshopify.com")
-		const n = 2300
-		products := make([]ritorno.Product, n)
-		for i := range products {
-			products[i] = sampleProduct(int64(i + 1))
-		}
-		for part := range slices.Chunk(products, 500) {
-			if _, err := db.UpsertProducts(ctx, shop.ID, part); err != nil {
-				t.Fatal(err)
-			}
-		}
-		seen, after, pages := 0, int64(0), 0
-		for {
-			page, err := db.ListProducts(ctx, shop.ID, after, 1000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page) == 0 {
-				break
-			}
-			pages++
-			for _, p := range page {
-				if p.PlatformID != after+1 || !reflect.DeepEqual(p.Variants, sampleProduct(p.PlatformID).Variants) {
-					t.Fatalf("product %d after %d with variants %+v", p.PlatformID, after, p.Variants)
-				}
-				after = p.PlatformID
-				seen++
-			}
-		}
-		if seen != n || pages != 3 {
-			t.Fatalf("%d products in %d pages, want %d in 3", seen, pages, n)
-		}
-	})
-}
-
 func TestRecommendControls(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -1,16 +1,87 @@
+// Shops: a shop's row and its sealed credentials, its currency, and its life from
+// install to uninstall, reinstall and deletion.
+
 package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/ritorno/ritorno"
 )
+
+type shopRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	Platform      string
+	Domain        string
+	Name          string
+	Status        string
+	Currency      string
+	Timezone      string
+	ConnectionKey sql.NullString
+	InstalledAt   sql.NullTime
+	UninstalledAt sql.NullTime
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (shopRow) TableName() string { return "shops" }
+
+type shopCredentialsRow struct {
+	ShopID                int64 `gorm:"primaryKey;autoIncrement:false"`
+	AccessTokenSealed     string
+	AccessTokenExpiresAt  sql.NullTime
+	RefreshTokenSealed    string
+	RefreshTokenExpiresAt sql.NullTime
+	Scopes                string
+	ConsumerKeySealed     string
+	ConsumerSecretSealed  string
+	WebhookSecretSealed   string
+	UpdatedAt             time.Time
+}
+
+func (shopCredentialsRow) TableName() string { return "shop_credentials" }
+
+func shopToRow(s ritorno.Shop) shopRow {
+	return shopRow{
+		ID:            s.ID,
+		Platform:      string(s.Platform),
+		Domain:        s.Domain,
+		Name:          s.Name,
+		Status:        string(s.Status),
+		Currency:      s.Currency,
+		Timezone:      s.Timezone,
+		ConnectionKey: nullString(s.ConnectionKey),
+		InstalledAt:   nullTime(s.InstalledAt),
+		UninstalledAt: nullTime(s.UninstalledAt),
+		CreatedAt:     s.CreatedAt,
+		UpdatedAt:     s.UpdatedAt,
+	}
+}
+
+func shopFromRow(r shopRow) ritorno.Shop {
+	return ritorno.Shop{
+		ID:            r.ID,
+		Platform:      ritorno.PlatformName(r.Platform),
+		Domain:        r.Domain,
+		Name:          r.Name,
+		Status:        ritorno.ShopStatus(r.Status),
+		Currency:      r.Currency,
+		Timezone:      r.Timezone,
+		ConnectionKey: r.ConnectionKey.String,
+		InstalledAt:   fromNullTime(r.InstalledAt),
+		UninstalledAt: fromNullTime(r.UninstalledAt),
+		CreatedAt:     r.CreatedAt.UTC(),
+		UpdatedAt:     r.UpdatedAt.UTC(),
+	}
+}
 
 // CreateShop stores a new shop with its credentials (sealed) in one transaction and
 // returns it with its id. A shop with the same platform and domain is a conflict.
@@ -113,6 +184,47 @@ func (db *DB) ListShops(ctx context.Context) ([]ritorno.Shop, error) {
 	return shops, nil
 }
 
+// UninstallShop marks the shop uninstalled and drops its access tokens; its data stays
+// until the platform asks for redaction.
+func (db *DB) UninstallShop(ctx context.Context, shopID int64, at time.Time) error {
+	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&shopRow{}).Where("id = ?", shopID).
+			Updates(map[string]any{"status": string(ritorno.ShopUninstalled), "uninstalled_at": nullTime(at), "updated_at": db.now()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return gorm.ErrRecordNotFound
+		}
+		return tx.Model(&shopCredentialsRow{}).Scopes(shopScope(shopID)).Updates(map[string]any{
+			"access_token_sealed": "", "refresh_token_sealed": "", "access_token_expires_at": nil,
+			"refresh_token_expires_at": nil, "updated_at": db.now(),
+		}).Error
+	}), "shop")
+}
+
+// ReinstallShop marks a shop installed again (after an uninstall, or a redaction that
+// left only its tombstone). Its credentials are set apart, by SetCredentials.
+func (db *DB) ReinstallShop(ctx context.Context, shopID int64, at time.Time) (ritorno.Shop, error) {
+	var row shopRow
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&shopRow{}).Where("id = ?", shopID).Updates(map[string]any{
+			"status": string(ritorno.ShopInstalled), "installed_at": nullTime(at), "uninstalled_at": nil, "updated_at": db.now(),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return gorm.ErrRecordNotFound
+		}
+		return tx.Where("id = ?", shopID).Take(&row).Error
+	})
+	if err != nil {
+		return ritorno.Shop{}, translate(err, "shop")
+	}
+	return shopFromRow(row), nil
+}
+
 // DeleteShop removes a shop and, through the schema's cascades, all of its data.
 func (db *DB) DeleteShop(ctx context.Context, shopID int64) error {
 	return db.transaction(ctx, func(tx *gorm.DB) error {
@@ -134,6 +246,30 @@ func (db *DB) DeleteShop(ctx context.Context, shopID int64) error {
 		}
 		return nil
 	})
+}
+
+// deleteShopData deletes every row of a shop's data, children first and explicitly: it
+// must not depend on a connection having SQLite's foreign-key enforcement switched on.
+func deleteShopData(tx *gorm.DB, shopID int64) error {
+	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
+		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{},
+		&recommendPinRow{}, &recommendControlsRow{}, &storefrontEventRow{}, &erasedEmailRow{}} {
+		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteUnattachedDeliveries deletes the deliveries that name the shop's domain but were
+// never attached to it (parked before it was known, ignored topics, refused at receipt):
+// an erasure by shop id alone would miss them.
+func deleteUnattachedDeliveries(tx *gorm.DB, shopID int64) error {
+	var shop shopRow
+	if err := tx.Where("id = ?", shopID).Take(&shop).Error; err != nil {
+		return err
+	}
+	return tx.Where("shop_id IS NULL AND platform = ? AND shop_domain = ?", shop.Platform, shop.Domain).Delete(&deliveryRow{}).Error
 }
 
 // Credentials returns the shop's secrets, opened.
@@ -163,33 +299,6 @@ func (db *DB) SetCredentials(ctx context.Context, shopID int64, creds ritorno.Sh
 		return tx.Create(&row).Error
 	}), "shop credentials")
 }
-
-// deleteShopData deletes every row of a shop's data, children first and explicitly: it
-// must not depend on a connection having SQLite's foreign-key enforcement switched on.
-func deleteShopData(tx *gorm.DB, shopID int64) error {
-	for _, model := range []any{&refundLineItemRow{}, &refundRow{}, &lineItemRow{}, &orderRow{}, &variantRow{},
-		&productRow{}, &customerRow{}, &shopCredentialsRow{}, &dataRequestRow{}, &backfillRow{}, &customerInsightRow{}, &shopInsightRow{},
-		&recommendPinRow{}, &recommendControlsRow{}, &storefrontEventRow{}, &erasedEmailRow{}} {
-		if err := tx.Scopes(shopScope(shopID)).Delete(model).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// deleteUnattachedDeliveries deletes the deliveries that name the shop's domain but were
-// never attached to it (parked before it was known, ignored topics, refused at receipt):
-// an erasure by shop id alone would miss them.
-func deleteUnattachedDeliveries(tx *gorm.DB, shopID int64) error {
-	var shop shopRow
-	if err := tx.Where("id = ?", shopID).Take(&shop).Error; err != nil {
-		return err
-	}
-	return tx.Where("shop_id IS NULL AND platform = ? AND shop_domain = ?", shop.Platform, shop.Domain).Delete(&deliveryRow{}).Error
-}
-
-// formatID renders an id for messages and byte searches.
-func formatID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // credentialAD binds a sealed value to its shop and field (see package secrets).
 func credentialAD(shopID int64, field string) string {

@@ -3,7 +3,9 @@
 //
 // Every method that reads or writes a shop's data takes the shop id right after the
 // context and goes through shopScope, so a query cannot forget its tenant. Rows (gorm
-// tags) are converted to and from the tag-free domain types in rows.go.
+// tags) are converted to and from the tag-free domain types beside their methods, one file
+// per aggregate (shops, inbox, orders, buyers, catalog, customers, privacy, backfills,
+// insights, recommendation reads, storefront events).
 package store
 
 import (

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -12,135 +14,180 @@ import (
 	"github.com/ritorno/ritorno"
 )
 
-// AddRefund stores one refund of an order (refunds/create) and recomputes the order's
-// refunded amount. The order's platform update time is raised to the refund's time: the
-// platform bumps the order when it refunds, so an order payload older than the refund must
-// not replace the refund list. An unknown order is ENOTFOUND (its webhook may come later).
-func (db *DB) AddRefund(ctx context.Context, shopID, orderPlatformID int64, r ritorno.Refund) error {
-	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
-		var order orderRow
-		if err := tx.Scopes(shopScope(shopID)).Clauses(lockingClause(db)...).Where("platform_id = ?", orderPlatformID).Take(&order).Error; err != nil {
+// Erasures stay erased. A customers/redact leaves tombstones: the customer row keeps its
+// redaction time (a row is created for a customer not stored yet), each redacted order
+// keeps its own, and an erased address is remembered as a keyed marker (erased_emails).
+// Platforms deliver at least once, so every later write of that customer, of those orders,
+// or of orders naming the customer or the address, writes no personal field back.
+
+type erasedEmailRow struct {
+	ShopID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	Marker   string
+	ErasedAt time.Time
+}
+
+func (erasedEmailRow) TableName() string { return "erased_emails" }
+
+// emailMarker is the erased-address marker of an e-mail hash in a shop: keyed, so that
+// the table cannot be tested against guessed addresses without the encryption key.
+func (db *DB) emailMarker(shopID int64, emailHash string) string {
+	return db.cipher.Mark(emailHash, "erased-email:shop:"+strconv.FormatInt(shopID, 10))
+}
+
+// personalCustomerColumns are the customer columns a redaction empties.
+var personalCustomerColumns = map[string]bool{"email": true, "email_hash": true, "first_name": true, "last_name": true, "tags": true}
+
+// keepErased returns the ON CONFLICT assignments of columns for table: a personal column
+// keeps its stored (empty) value on a redacted row, and redacted_at is never cleared.
+func keepErased(table string, columns []string, personal map[string]bool) []string {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		switch {
+		case c == "redacted_at":
+			set[i] = c + " = COALESCE(" + table + ".redacted_at, excluded.redacted_at)"
+		case personal[c]:
+			set[i] = c + " = CASE WHEN " + table + ".redacted_at IS NULL THEN excluded." + c + " ELSE " + table + "." + c + " END"
+		default:
+			set[i] = c + " = excluded." + c
+		}
+	}
+	return set
+}
+
+// customerAssignments is keepErased for customers, as gorm assignments.
+var customerAssignments = func() clause.Set {
+	set := keepErased("customers", customerColumns, personalCustomerColumns)
+	out := make(clause.Set, len(set))
+	for i, s := range set {
+		col, expr, _ := strings.Cut(s, " = ")
+		out[i] = clause.Assignment{Column: clause.Column{Name: col}, Value: clause.Expr{SQL: expr}}
+	}
+	return out
+}()
+
+// orderAssignments is keepErased for orders: an order's one personal column is its
+// e-mail hash.
+func orderAssignments(columns []string) string {
+	return strings.Join(keepErased("orders", columns, map[string]bool{"email_hash": true}), ", ")
+}
+
+// rowScanner is what both drivers' result sets offer.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// queryFunc runs a query with "?" placeholders inside the caller's transaction; done
+// closes the result set.
+type queryFunc func(q string, args ...any) (rows rowScanner, done func(), err error)
+
+// forgetErased blanks the e-mail hash of the rows (orders about to be written) that were
+// erased themselves or whose buyer is a redacted customer of the shop or an erased
+// address, and marks them redacted.
+func (db *DB) forgetErased(query queryFunc, shopID int64, rows []*orderRow, now time.Time) error {
+	var ids, orderIDs []any
+	var markers []any
+	markerOf := map[string]string{}
+	for _, r := range rows {
+		orderIDs = append(orderIDs, r.PlatformID)
+		if r.CustomerPlatformID > 0 {
+			ids = append(ids, r.CustomerPlatformID)
+		}
+		if r.EmailHash != "" {
+			if _, ok := markerOf[r.EmailHash]; !ok {
+				m := db.emailMarker(shopID, r.EmailHash)
+				markerOf[r.EmailHash] = m
+				markers = append(markers, m)
+			}
+		}
+	}
+	erasedCustomers := map[int64]bool{}
+	erasedMarkers := map[string]bool{}
+	erasedOrders := map[int64]bool{}
+	lookups := []struct {
+		q    string
+		keys []any
+		keep func(rowScanner) error
+	}{
+		{"SELECT platform_id FROM customers WHERE shop_id = ? AND redacted_at IS NOT NULL AND platform_id IN ", ids, func(r rowScanner) error {
+			var id int64
+			err := r.Scan(&id)
+			erasedCustomers[id] = true
 			return err
-		}
-		if r.Amount.Currency != order.Currency {
-			return ritorno.Errorf(ritorno.EINVALID, "refund %d is in %s, its order in %s", r.PlatformID, r.Amount.Currency, order.Currency)
-		}
-		o := ritorno.Order{PlatformID: orderPlatformID, Refunds: []ritorno.Refund{r}}
-		_, _, refunds, refundLines := orderToRows(shopID, o)
-		for _, model := range []any{&refundLineItemRow{}, &refundRow{}} {
-			if err := tx.Scopes(shopScope(shopID)).Where("order_platform_id = ? AND "+refundKeyColumn(model)+" = ?", orderPlatformID, r.PlatformID).Delete(model).Error; err != nil {
+		}},
+		{"SELECT marker FROM erased_emails WHERE shop_id = ? AND marker IN ", markers, func(r rowScanner) error {
+			var m string
+			err := r.Scan(&m)
+			erasedMarkers[m] = true
+			return err
+		}},
+		{"SELECT platform_id FROM orders WHERE shop_id = ? AND redacted_at IS NOT NULL AND platform_id IN ", orderIDs, func(r rowScanner) error {
+			var id int64
+			err := r.Scan(&id)
+			erasedOrders[id] = true
+			return err
+		}},
+	}
+	for _, l := range lookups {
+		for _, part := range chunks(l.keys, 1, db.paramLimit()-1) {
+			res, done, err := query(l.q+inList(len(part)), append([]any{shopID}, part...)...)
+			if err != nil {
+				return err
+			}
+			for res.Next() {
+				if err := l.keep(res); err != nil {
+					done()
+					return err
+				}
+			}
+			err = res.Err()
+			done()
+			if err != nil {
 				return err
 			}
 		}
-		if err := createAll(tx, refunds); err != nil {
-			return err
-		}
-		if err := createAll(tx, refundLines); err != nil {
-			return err
-		}
-		var total int64
-		if err := tx.Model(&refundRow{}).Scopes(shopScope(shopID)).Where("order_platform_id = ?", orderPlatformID).
-			Select("COALESCE(SUM(amount_minor), 0)").Scan(&total).Error; err != nil {
-			return err
-		}
-		updates := map[string]any{"refunded_minor": total, "updated_at": db.now()}
-		if at := r.ProcessedAt; !at.IsZero() && (!order.PlatformUpdatedAt.Valid || order.PlatformUpdatedAt.Time.Before(at)) {
-			updates["platform_updated_at"] = nullTime(at)
-		}
-		return tx.Model(&orderRow{}).Scopes(shopScope(shopID)).Where("platform_id = ?", orderPlatformID).Updates(updates).Error
-	}), "order")
-}
-
-func refundKeyColumn(model any) string {
-	if _, ok := model.(*refundRow); ok {
-		return "platform_id"
 	}
-	return "refund_platform_id"
-}
-
-// lockingClause locks the selected row for the transaction on PostgreSQL; SQLite's
-// transactions already hold the database's write lock (BEGIN IMMEDIATE).
-func lockingClause(db *DB) []clause.Expression {
-	if db.dialect == "postgres" {
-		return []clause.Expression{clause.Locking{Strength: "UPDATE"}}
+	if len(erasedCustomers) == 0 && len(erasedMarkers) == 0 && len(erasedOrders) == 0 {
+		return nil
+	}
+	for _, r := range rows {
+		if erasedCustomers[r.CustomerPlatformID] || erasedOrders[r.PlatformID] || (r.EmailHash != "" && erasedMarkers[markerOf[r.EmailHash]]) {
+			r.EmailHash, r.RedactedAt = "", nullTime(now)
+		}
 	}
 	return nil
 }
 
-// MarkOrderDeleted records that the platform deleted an order at time at. An order not
-// stored yet gets a tombstone, so that an older create arriving late does not revive it.
-func (db *DB) MarkOrderDeleted(ctx context.Context, shopID, platformID int64, at time.Time) error {
-	return db.markDeleted(ctx, shopID, "orders", platformID, at, func(shop shopRow) any {
-		return &orderRow{ShopID: shopID, PlatformID: platformID, BuyerKind: string(ritorno.BuyerUnknown), Currency: shop.Currency}
-	})
-}
-
-// MarkProductDeleted is MarkOrderDeleted for products.
-func (db *DB) MarkProductDeleted(ctx context.Context, shopID, platformID int64, at time.Time) error {
-	return db.markDeleted(ctx, shopID, "products", platformID, at, func(shopRow) any {
-		return &productRow{ShopID: shopID, PlatformID: platformID, Status: string(ritorno.ProductArchived), Tags: "[]", Collections: "[]"}
-	})
-}
-
-// MarkCustomerDeleted is MarkOrderDeleted for customers.
-func (db *DB) MarkCustomerDeleted(ctx context.Context, shopID, platformID int64, at time.Time) error {
-	return db.markDeleted(ctx, shopID, "customers", platformID, at, func(shopRow) any {
-		return &customerRow{ShopID: shopID, PlatformID: platformID, Tags: "[]"}
-	})
-}
-
-func (db *DB) markDeleted(ctx context.Context, shopID int64, table string, platformID int64, at time.Time, tombstone func(shopRow) any) error {
-	if at.IsZero() {
-		at = db.now()
+// forgetRefundNotes blanks the notes of an erased order's refunds: a note is the
+// merchant's free text about the order and may name the buyer.
+func forgetRefundNotes(order *orderRow, refunds []refundRow) {
+	if !order.RedactedAt.Valid {
+		return
 	}
-	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Table(table).Scopes(shopScope(shopID)).Where("platform_id = ?", platformID).
-			Updates(map[string]any{"deleted_at": nullTime(at), "updated_at": db.now()})
-		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
-		}
-		var shop shopRow
-		if err := tx.Where("id = ?", shopID).Take(&shop).Error; err != nil {
-			return err
-		}
-		row := tombstone(shop)
-		now := db.now()
-		switch r := row.(type) {
-		case *orderRow:
-			r.DeletedAt, r.PlatformUpdatedAt, r.CreatedAt, r.UpdatedAt = nullTime(at), nullTime(at), now, now
-		case *productRow:
-			r.DeletedAt, r.PlatformUpdatedAt, r.CreatedAt, r.UpdatedAt = nullTime(at), nullTime(at), now, now
-		case *customerRow:
-			r.DeletedAt, r.PlatformUpdatedAt, r.CreatedAt, r.UpdatedAt = nullTime(at), nullTime(at), now, now
-		}
-		return tx.Create(row).Error
-	}), table)
+	for i := range refunds {
+		refunds[i].Note = ""
+	}
 }
 
-// UninstallShop marks the shop uninstalled and drops its access tokens; its data stays
-// until the platform asks for redaction.
-func (db *DB) UninstallShop(ctx context.Context, shopID int64, at time.Time) error {
-	return translate(db.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&shopRow{}).Where("id = ?", shopID).
-			Updates(map[string]any{"status": string(ritorno.ShopUninstalled), "uninstalled_at": nullTime(at), "updated_at": db.now()})
-		if res.Error != nil {
-			return res.Error
+// sqlQuery is a queryFunc over a database/sql-style connection pool.
+func (db *DB) sqlQuery(ctx context.Context, pool interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}) queryFunc {
+	return func(q string, args ...any) (rowScanner, func(), error) {
+		rows, err := pool.QueryContext(ctx, db.dialect.Rebind(q), args...)
+		if err != nil {
+			return nil, nil, err
 		}
-		if res.RowsAffected == 0 {
-			return gorm.ErrRecordNotFound
-		}
-		return tx.Model(&shopCredentialsRow{}).Scopes(shopScope(shopID)).Updates(map[string]any{
-			"access_token_sealed": "", "refresh_token_sealed": "", "access_token_expires_at": nil,
-			"refresh_token_expires_at": nil, "updated_at": db.now(),
-		}).Error
-	}), "shop")
+		return rows, func() { rows.Close() }, nil
+	}
 }
 
 // RedactCustomer erases a customer's personal data (customers/redact): the account's
 // e-mail, names and tags, the e-mail hash on the account and on its orders and on the
 // listed orders, and every stored delivery body of the shop that names the customer.
 // Amounts and line items stay as anonymous aggregates. The erasure leaves tombstones
-// (erasures.go), so that a re-delivered create or update writes nothing back: the
+// (above), so that a re-delivered create or update writes nothing back: the
 // customer row keeps redacted_at (a row is made for a customer not stored yet), so do the
 // orders, and the address is remembered as a keyed marker.
 func (db *DB) RedactCustomer(ctx context.Context, shopID, customerPlatformID int64, email string, orderIDs []int64) error {
