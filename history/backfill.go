@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/jobs"
+	"github.com/ritorno/ritorno/jobs/lease"
 )
 
 // Backfills bring a shop's past (products, customers, orders) from its platform, which
@@ -165,7 +165,7 @@ func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
 	renew := func(ctx context.Context) error {
 		return b.store.RenewBackfill(ctx, bf.ShopID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
 	}
-	lost, err := jobs.KeepLease(parent, b.cfg.Lease, renew, log, func(ctx context.Context) error {
+	lost, err := lease.Keep(parent, b.cfg.Lease, renew, log, func(ctx context.Context) error {
 		return b.steps(ctx, &bf, wake, log)
 	})
 	if lost {

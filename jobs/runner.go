@@ -1,6 +1,6 @@
 // Package jobs is the one home of background work. Task runs a periodic step (with a
 // period, jitter, backoff after failures, and a wake for "run now") and Start runs a
-// group of them until a context ends; KeepLease holds a lease while work runs. serve lists
+// group of them until a context ends; jobs/lease holds a lease while work runs. serve lists
 // every task it runs in one place; the engines expose steps and keep no loops of their own.
 //
 // The Runner drains the durable webhook inbox: one claimer takes due deliveries in

@@ -1,4 +1,4 @@
-package jobs_test
+package lease_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/jobs"
+	"github.com/ritorno/ritorno/jobs/lease"
 )
 
 // The lease is renewed while work runs, a failed renewal is tried again, and work ends
@@ -21,7 +21,7 @@ func TestKeepLeaseRenewsWhileWorkRuns(t *testing.T) {
 		}
 		return nil
 	}
-	lost, err := jobs.KeepLease(context.Background(), 30*time.Millisecond, renew, nil, func(ctx context.Context) error {
+	lost, err := lease.Keep(context.Background(), 30*time.Millisecond, renew, nil, func(ctx context.Context) error {
 		waitFor(t, "four renewals", func() bool { return renewals.Load() >= 4 })
 		return ctx.Err()
 	})
@@ -33,7 +33,7 @@ func TestKeepLeaseRenewsWhileWorkRuns(t *testing.T) {
 // When another process holds the lease, work's context ends and the lease is reported lost.
 func TestKeepLeaseStopsWorkWhenTheLeaseIsTaken(t *testing.T) {
 	renew := func(context.Context) error { return ritorno.Errorf(ritorno.ECONFLICT, "claimed by another owner") }
-	lost, err := jobs.KeepLease(context.Background(), 30*time.Millisecond, renew, nil, func(ctx context.Context) error {
+	lost, err := lease.Keep(context.Background(), 30*time.Millisecond, renew, nil, func(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -43,5 +43,16 @@ func TestKeepLeaseStopsWorkWhenTheLeaseIsTaken(t *testing.T) {
 	})
 	if !lost || !errors.Is(err, context.Canceled) {
 		t.Fatalf("KeepLease = %v, %v; want lost and work cancelled", lost, err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -1,4 +1,7 @@
-package jobs
+// Package lease holds a lease while work runs, renewing it before it runs out. It is its
+// own package, beside jobs, so that engines (the backfill runner) can use it without
+// importing the rest of the background machinery: it needs nothing but the root types.
+package lease
 
 import (
 	"context"
@@ -9,13 +12,13 @@ import (
 	"github.com/ritorno/ritorno"
 )
 
-// KeepLease runs work while renewing its lease every third of length, so that two
+// Keep runs work while renewing its lease every third of length, so that two
 // renewals in a row may fail (a slow database) before the lease runs out; work holds the
 // lease for as long as it runs, however long that is, and a crash frees it within one
 // length. renew extends the lease by length; an ECONFLICT error from it means another
 // process holds the lease now: work's context is then cancelled and KeepLease reports the
 // lease lost. Other renewal errors are logged and the next renewal tries again.
-func KeepLease(ctx context.Context, length time.Duration, renew func(context.Context) error, log *slog.Logger, work func(context.Context) error) (lost bool, err error) {
+func Keep(ctx context.Context, length time.Duration, renew func(context.Context) error, log *slog.Logger, work func(context.Context) error) (lost bool, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
