@@ -21,8 +21,8 @@ var (
 	engines  = []string{"history", "analytics", "clv", "recommend", "gifts", "jobs"}
 	adapters = []string{"shopify", "woocommerce", "payload", "transactions"}
 	// Packages written for tests: fakes of the platforms, a fresh database per test, the
-	// adapters' conformance suite.
-	testHelpers = []string{"shopify/shopifytest", "woocommerce/wootest", "store/storetest", "platformtest"}
+	// adapters' conformance suite, the browser the widget's tests drive.
+	testHelpers = []string{"shopify/shopifytest", "woocommerce/wootest", "store/storetest", "platformtest", "storefront/browsertest"}
 )
 
 // engineImports are the engine → engine imports that remain, each with its reason. Every
