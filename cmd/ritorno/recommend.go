@@ -130,7 +130,7 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	svc := &recommend.Service{Store: db}
 	svc.Warm(shop.ID)
 	start := time.Now()
-	svc.RunOnce(ctx)
+	svc.Refresh(ctx)
 	built := time.Since(start)
 	status := svc.Status(shop.ID)
 	if !status.Ready {
