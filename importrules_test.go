@@ -137,6 +137,8 @@ func importRule(f goFile, imp string) string {
 	switch {
 	case (f.pkg == "" || f.pkg == "migrations") && !stdlib:
 		return "the domain and migrations import the standard library only"
+	case top == "shopcache" && !stdlib && imp != module:
+		return "shopcache is the domain's shops in memory: the standard library and the domain only"
 	case in(top, surfaces...) && (importsLocal("store", "secrets", "migrations") || importsLocal(adapters...) || importsLocal("jobs")):
 		return "HTTP surfaces get interfaces, never storage, platform adapters or background work"
 	case in(top, engines...) && (importsLocal("store", "secrets", "migrations") || importsLocal(adapters...)):
@@ -255,6 +257,8 @@ func TestImportRuleCases(t *testing.T) {
 		{"web to store", "web", "code", module + "/store", true},
 		{"domain to a library", "", "code", "github.com/gin-gonic/gin", true},
 		{"migrations to a library", "migrations", "code", "gorm.io/gorm", true},
+		{"shopcache to store", "shopcache", "code", module + "/store", true},
+		{"shopcache to the domain", "shopcache", "code", module, false},
 	} {
 		got := importRule(goFile{path: c.name, pkg: c.pkg, kind: c.kind}, c.imp)
 		if (got != "") != c.broken {
