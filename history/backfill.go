@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ritorno/ritorno"
@@ -97,6 +99,8 @@ type Backfiller struct {
 
 	mu    sync.Mutex
 	wakes map[int64]chan struct{}
+
+	claims atomic.Int64 // numbers this process's claims (see RunDue)
 }
 
 // NewBackfiller returns a Backfiller; RunDue runs its due backfills.
@@ -136,7 +140,11 @@ func (b *Backfiller) Due() <-chan struct{} { return b.notify }
 // RunDue returns.
 func (b *Backfiller) RunDue(ctx context.Context) error {
 	for ctx.Err() == nil {
-		bf, ok, err := b.store.ClaimBackfill(ctx, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
+		// Each claim holds the lease under a name of its own: the workers of one process
+		// share cfg.Owner, and a worker whose lease lapsed (a stalled renewal) and was
+		// claimed again by its neighbour must not pass the lease checks of its late writes.
+		owner := b.cfg.Owner + "#" + strconv.FormatInt(b.claims.Add(1), 10)
+		bf, ok, err := b.store.ClaimBackfill(ctx, owner, b.cfg.Now().Add(b.cfg.Lease))
 		if err != nil || !ok {
 			if ctx.Err() != nil {
 				return nil
@@ -144,13 +152,13 @@ func (b *Backfiller) RunDue(ctx context.Context) error {
 			return err
 		}
 		b.Notify() // another may be due too: an idle worker looks at once
-		b.runOne(ctx, bf)
+		b.runOne(ctx, bf, owner)
 	}
 	return nil
 }
 
 // runOne runs a claimed backfill from where it stands to its end or its next failure.
-func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
+func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill, owner string) {
 	log := b.cfg.Log.With("shop", bf.ShopID, "job", "backfill")
 	wake := make(chan struct{}, 1)
 	b.mu.Lock()
@@ -163,10 +171,10 @@ func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
 	}()
 
 	renew := func(ctx context.Context) error {
-		return b.store.RenewBackfill(ctx, bf.ShopID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
+		return b.store.RenewBackfill(ctx, bf.ShopID, owner, b.cfg.Now().Add(b.cfg.Lease))
 	}
 	lost, err := lease.Keep(parent, b.cfg.Lease, renew, log, func(ctx context.Context) error {
-		return b.steps(ctx, &bf, wake, log)
+		return b.steps(ctx, &bf, owner, wake, log)
 	})
 	if lost {
 		log.Warn("backfill lease lost; another process continues it")
@@ -175,7 +183,7 @@ func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
 	release := func(bf ritorno.Backfill) {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
 		defer rcancel()
-		if err := b.store.ReleaseBackfill(rctx, b.cfg.Owner, bf); err != nil {
+		if err := b.store.ReleaseBackfill(rctx, owner, bf); err != nil {
 			log.Error("save backfill", "err", err)
 		}
 	}
@@ -204,7 +212,7 @@ func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
 }
 
 // steps runs the source's steps from bf.Step on; bf follows the stored progress.
-func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, wake <-chan struct{}, log *slog.Logger) error {
+func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, owner string, wake <-chan struct{}, log *slog.Logger) error {
 	shop, err := b.store.Shop(ctx, bf.ShopID)
 	if err != nil {
 		return err
@@ -222,7 +230,7 @@ func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, wake <-cha
 		if bf.Step != step {
 			next := *bf
 			next.Step, next.Cursor, next.StepDone, next.StepTotal = step, "", 0, 0
-			if err := b.save(ctx, shop.ID, &next, ritorno.BackfillPage{}); err != nil {
+			if err := b.save(ctx, owner, shop.ID, &next, ritorno.BackfillPage{}); err != nil {
 				return err
 			}
 			*bf = next
@@ -230,7 +238,7 @@ func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, wake <-cha
 		log.Info("backfill step", "step", step, "resume", bf.Cursor != "")
 		err := src.RunStep(ctx, step, bf.Cursor, func(p ritorno.BackfillPage) error {
 			next := *bf
-			if err := b.save(ctx, shop.ID, &next, p); err != nil {
+			if err := b.save(ctx, owner, shop.ID, &next, p); err != nil {
 				return err
 			}
 			*bf = next
@@ -245,7 +253,7 @@ func (b *Backfiller) steps(ctx context.Context, bf *ritorno.Backfill, wake <-cha
 
 // save stores a page's objects and the progress they make in one transaction; next is
 // the progress before the page and becomes the progress after it.
-func (b *Backfiller) save(ctx context.Context, shopID int64, next *ritorno.Backfill, p ritorno.BackfillPage) error {
+func (b *Backfiller) save(ctx context.Context, owner string, shopID int64, next *ritorno.Backfill, p ritorno.BackfillPage) error {
 	// Whatever the source decoded, text and times are mended before they are stored (see
 	// ritorno.Order.Sanitize): one bad record must not fail its page on every retry.
 	now := time.Now()
@@ -325,7 +333,7 @@ func (b *Backfiller) save(ctx context.Context, shopID int64, next *ritorno.Backf
 			next.Limit = p.Limit
 		}
 		next.Status = ritorno.BackfillRunning
-		return w.SaveBackfill(ctx, b.cfg.Owner, *next)
+		return w.SaveBackfill(ctx, owner, *next)
 	})
 }
 

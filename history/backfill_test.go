@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -364,6 +365,54 @@ func TestBackfillWakesTheSourceAndSkipsUninstalledShops(t *testing.T) {
 		}
 		if bf := backfillOf(t, db, gone.ID); bf.Status != ritorno.BackfillPending {
 			t.Errorf("uninstalled shop's backfill: %+v", bf)
+		}
+	})
+}
+
+// claimRecorder notes the lease owner of every claim.
+type claimRecorder struct {
+	backfillStore
+	mu     sync.Mutex
+	owners []string
+}
+
+func (s *claimRecorder) ClaimBackfill(ctx context.Context, owner string, until time.Time) (ritorno.Backfill, bool, error) {
+	bf, ok, err := s.backfillStore.ClaimBackfill(ctx, owner, until)
+	if ok {
+		s.mu.Lock()
+		s.owners = append(s.owners, owner)
+		s.mu.Unlock()
+	}
+	return bf, ok, err
+}
+
+// TestEachClaimHasItsOwnLeaseName: the workers of one process share its owner name, so each
+// claim holds the lease under a name of its own. With a shared name, a worker whose lease
+// lapsed and was claimed again by its neighbour still passed the lease checks of its late
+// writes, and put an old cursor back over a finished backfill (seen under load).
+func TestEachClaimHasItsOwnLeaseName(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rec := &claimRecorder{backfillStore: backfillStore{db}}
+		var shops []ritorno.Shop
+		for _, d := range []string{"one.myshopify.com", "two.myshopify.com"} {
+			shop := mustBackfillShop(t, db, d)
+			if _, err := db.StartBackfill(ctx, shop.ID); err != nil {
+				t.Fatal(err)
+			}
+			shops = append(shops, shop)
+		}
+		sources := func(_ context.Context, s ritorno.Shop, _ <-chan struct{}) (history.BackfillSource, error) {
+			return newPast(s.ID, 1, 1, 1), nil
+		}
+		b := history.NewBackfiller(rec, sources, fastConfig("host-1"))
+		runUntil(t, b, func() bool {
+			return backfillOf(t, db, shops[0].ID).Status == ritorno.BackfillDone && backfillOf(t, db, shops[1].ID).Status == ritorno.BackfillDone
+		})
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.owners) != 2 || rec.owners[0] == rec.owners[1] || !strings.HasPrefix(rec.owners[0], "host-1") || !strings.HasPrefix(rec.owners[1], "host-1") {
+			t.Fatalf("claims held as %q; want two names of their own, each from the process's", rec.owners)
 		}
 	})
 }
