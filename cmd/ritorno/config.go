@@ -49,7 +49,7 @@ type Config struct {
 	openExisting bool
 }
 
-// envVar documents one variable; the README's table is written from the same facts.
+// envVar documents one variable; docs/operating.md's table is written from the same facts (readme_test.go).
 type envVar struct {
 	name, def, help string
 	secret          bool
