@@ -170,15 +170,11 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	defer f.Close()
 	info, _ := f.Stat()
 
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	if loc, err := time.LoadLocation(shop.Timezone); err == nil && shop.Timezone != "" {
 		opts.Location = loc // dates without a zone are the shop's local time
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/transactions"
@@ -105,15 +104,11 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 		return usageErrorf("recommend needs --product, --cart or a customer (see ritorno recommend --help)")
 	}
 
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	// An unknown product is an error: the engine would answer with best-sellers.
 	if *product != "" {
 		if req.ProductID, err = resolveProduct(ctx, db, shop, *product); err != nil {
@@ -180,37 +175,4 @@ func resolveProduct(ctx context.Context, db *store.DB, shop ritorno.Shop, ref st
 		}
 	}
 	return 0, ritorno.Errorf(ritorno.ENOTFOUND, "no product %q in shop %s (looked up by platform id, handle and SKU)", ref, shop.Domain)
-}
-
-// adminRecommendations implements app.Recommendations: the engine's answers and status,
-// the controls as stored.
-type adminRecommendations struct {
-	db  *store.DB
-	svc *recommend.Service
-}
-
-var _ app.Recommendations = adminRecommendations{}
-
-func (r adminRecommendations) Recommend(ctx context.Context, shopID int64, req recommend.Request) (recommend.Response, error) {
-	return r.svc.Recommend(ctx, shopID, req)
-}
-
-func (r adminRecommendations) Status(shopID int64) recommend.Status { return r.svc.Status(shopID) }
-
-func (r adminRecommendations) Controls(ctx context.Context, shopID int64) (ritorno.RecommendControls, error) {
-	return r.db.RecommendControls(ctx, shopID)
-}
-
-// SetControls stores the controls and has the engine apply them on its next round (other
-// servers notice them by their new UpdatedAt).
-func (r adminRecommendations) SetControls(ctx context.Context, shopID int64, c ritorno.RecommendControls) error {
-	if err := r.db.SetRecommendControls(ctx, shopID, c); err != nil {
-		return err
-	}
-	r.svc.ControlsChanged(shopID)
-	return nil
-}
-
-func (r adminRecommendations) Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error) {
-	return r.db.RecommendationPerformance(ctx, shopID, from, to)
 }

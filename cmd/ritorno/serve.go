@@ -304,13 +304,6 @@ func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody
 	return r
 }
 
-// historyStore lets history apply a batch of deliveries in one store transaction.
-type historyStore struct{ *store.DB }
-
-func (s historyStore) InTransaction(ctx context.Context, fn func(history.Store) error) error {
-	return s.DB.InTransaction(ctx, func(tx *store.DB) error { return fn(historyStore{tx}) })
-}
-
 // warmRecommendations asks for the models of every installed shop, so that the first
 // shopper of each does not find them still being built.
 func (m *Main) warmRecommendations(ctx context.Context) {

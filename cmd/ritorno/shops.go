@@ -522,26 +522,6 @@ func shopsRemove(ctx context.Context, db *store.DB, _ Config, args []string, _ i
 	return nil
 }
 
-// findShop resolves a shop argument: a numeric id, a Shopify domain or a WooCommerce URL.
-func findShop(ctx context.Context, db *store.DB, arg string) (ritorno.Shop, error) {
-	var id int64
-	if _, err := fmt.Sscanf(arg, "%d", &id); err == nil && fmt.Sprint(id) == arg {
-		shop, err := db.Shop(ctx, id)
-		if ritorno.ErrorCode(err) == ritorno.ENOTFOUND {
-			return shop, ritorno.Errorf(ritorno.ENOTFOUND, "no shop with id %d (ritorno shops list)", id)
-		}
-		return shop, err
-	}
-	if strings.Contains(arg, "://") {
-		u, err := ritorno.NormalizeStoreURL(arg, true)
-		if err != nil {
-			return ritorno.Shop{}, err
-		}
-		return db.ShopByDomain(ctx, ritorno.WooCommerce, u)
-	}
-	return db.ShopByDomain(ctx, ritorno.Shopify, strings.ToLower(arg))
-}
-
 // reorderFlags moves flags before positional arguments, so "show DOMAIN --json" works
 // (package flag stops at the first positional argument).
 func reorderFlags(args []string) []string {
