@@ -78,31 +78,32 @@ func runShops(ctx context.Context, cfg Config, args []string, stdin io.Reader, s
 // shopsAdd connects a shop; net is how the platform is reached (fakes in tests).
 func shopsAdd(ctx context.Context, db *store.DB, cfg Config, net platformHTTP, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := newFlagSet("shops add")
-	platform := fs.String("platform", "", "shopify or woocommerce")
-	domain := fs.String("domain", "", "Shopify: NAME.myshopify.com")
-	accessToken := fs.String("access-token", "", "Shopify: Admin API access token of a custom app")
-	scopes := fs.String("scopes", "", "Shopify: the token's granted scopes, comma-separated")
-	storeURL := fs.String("url", "", "WooCommerce: the site's https URL")
-	consumerKey := fs.String("consumer-key", "", "WooCommerce: REST API consumer key (ck_…)")
-	consumerSecret := fs.String("consumer-secret", "", "WooCommerce: REST API consumer secret (cs_…)")
-	webhookSecret := fs.String("webhook-secret", "", "WooCommerce: the secret its webhooks are signed with")
-	allowHTTP := fs.Bool("allow-http", false, "WooCommerce: accept a plain http URL (local test stores only)")
-	name := fs.String("name", "", "display name (default: the domain)")
+	var a shopAddFlags
+	fs.StringVar(&a.platform, "platform", "", "shopify or woocommerce")
+	fs.StringVar(&a.domain, "domain", "", "Shopify: NAME.myshopify.com")
+	fs.StringVar(&a.accessToken, "access-token", "", "Shopify: Admin API access token of a custom app")
+	fs.StringVar(&a.scopes, "scopes", "", "Shopify: the token's granted scopes, comma-separated")
+	fs.StringVar(&a.storeURL, "url", "", "WooCommerce: the site's https URL")
+	fs.StringVar(&a.consumerKey, "consumer-key", "", "WooCommerce: REST API consumer key (ck_…)")
+	fs.StringVar(&a.consumerSecret, "consumer-secret", "", "WooCommerce: REST API consumer secret (cs_…)")
+	fs.StringVar(&a.webhookSecret, "webhook-secret", "", "WooCommerce: the secret its webhooks are signed with")
+	fs.BoolVar(&a.allowHTTP, "allow-http", false, "WooCommerce: accept a plain http URL (local test stores only)")
+	fs.StringVar(&a.name, "name", "", "display name (default: the domain)")
 	noBackfill := fs.Bool("no-backfill", false, "do not import the shop's past from the platform")
-	currency := fs.String("currency", "", "the shop's currency, ISO 4217, when the platform cannot be read (required then)")
-	timezone := fs.String("timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome, when the platform cannot be read")
+	fs.StringVar(&a.currency, "currency", "", "the shop's currency, ISO 4217, when the platform cannot be read (required then)")
+	fs.StringVar(&a.timezone, "timezone", "UTC", "the shop's IANA time zone, e.g. Europe/Rome, when the platform cannot be read")
 	if err := parseFlags(ctx, fs, args, stdout, shopsUsage); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("shops add: unexpected argument %q", fs.Arg(0))
 	}
-	p, err := ritorno.ParsePlatformName(*platform)
+	p, err := ritorno.ParsePlatformName(a.platform)
 	if err != nil {
 		return usageErrorf("shops add: --platform must be shopify or woocommerce")
 	}
 	in := bufio.NewReader(stdin)
-	for _, secret := range []*string{accessToken, consumerKey, consumerSecret, webhookSecret} {
+	for _, secret := range []*string{&a.accessToken, &a.consumerKey, &a.consumerSecret, &a.webhookSecret} {
 		if *secret == "-" {
 			line, err := in.ReadString('\n')
 			if err != nil && line == "" {
@@ -111,57 +112,16 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, net platformHTTP, a
 			*secret = strings.TrimSpace(line)
 		}
 	}
-
-	now := time.Now().UTC()
-	shop := ritorno.Shop{Platform: p, Name: *name, Status: ritorno.ShopInstalled, Currency: *currency,
-		Timezone: *timezone, InstalledAt: now}
-	var creds ritorno.ShopCredentials
-	switch p {
-	case ritorno.Shopify:
-		if *storeURL != "" || *consumerKey != "" || *consumerSecret != "" || *webhookSecret != "" {
-			return usageErrorf("shops add: --url and the WooCommerce keys are for --platform woocommerce")
-		}
-		if *domain == "" || *accessToken == "" {
-			return usageErrorf("shops add: Shopify needs --domain and --access-token")
-		}
-		shop.Domain = strings.ToLower(strings.TrimSpace(*domain))
-		creds = ritorno.ShopCredentials{AccessToken: *accessToken, Scopes: *scopes}
-	case ritorno.WooCommerce:
-		if *domain != "" || *accessToken != "" {
-			return usageErrorf("shops add: --domain and --access-token are for --platform shopify")
-		}
-		if *storeURL == "" || *consumerKey == "" || *consumerSecret == "" || *webhookSecret == "" {
-			return usageErrorf("shops add: WooCommerce needs --url, --consumer-key, --consumer-secret and --webhook-secret")
-		}
-		normalized, err := ritorno.NormalizeStoreURL(*storeURL, *allowHTTP)
-		if err != nil {
-			return err
-		}
-		shop.Domain = normalized
-		if shop.ConnectionKey, err = newConnectionKey(); err != nil {
-			return err
-		}
-		creds = ritorno.ShopCredentials{ConsumerKey: *consumerKey, ConsumerSecret: *consumerSecret, WebhookSecret: *webhookSecret}
-	}
-	// Checked before the platform is called: no request goes to a host that is not a shop,
-	// and a mistyped --currency is an error even when the platform would have answered.
-	if err := ritorno.ValidateShopifyDomain(shop.Domain); p == ritorno.Shopify && err != nil {
+	shop, creds, err := a.shop(p, time.Now().UTC())
+	if err != nil {
 		return err
-	}
-	if shop.Currency = strings.ToUpper(strings.TrimSpace(shop.Currency)); shop.Currency != "" {
-		if err := ritorno.ValidateCurrency(shop.Currency); err != nil {
-			return err
-		}
-	}
-	if _, err := time.LoadLocation(shop.Timezone); err != nil || shop.Timezone == "" {
-		return ritorno.Errorf(ritorno.EINVALID, "--timezone is not an IANA time zone name (e.g. Europe/Rome)")
 	}
 	if _, err := db.ShopByDomain(ctx, shop.Platform, shop.Domain); err == nil {
 		return ritorno.Errorf(ritorno.ECONFLICT, "shop %s already exists", shop.Domain) // as CreateShop would say, without a call to the platform
 	} else if ritorno.ErrorCode(err) != ritorno.ENOTFOUND {
 		return err
 	}
-	if err := shopDetailsFromPlatform(ctx, cfg, net, *allowHTTP, &shop, creds, stdout); err != nil {
+	if err := shopDetailsFromPlatform(ctx, cfg, net, a.allowHTTP, &shop, creds, stdout); err != nil {
 		return err
 	}
 	if shop.Name == "" {
@@ -182,6 +142,62 @@ func shopsAdd(ctx context.Context, db *store.DB, cfg Config, net platformHTTP, a
 		fmt.Fprintln(stdout, "history import scheduled: ritorno serve runs it; follow it with ritorno shops show")
 	}
 	return nil
+}
+
+// shopAddFlags is what shops add is told about the shop.
+type shopAddFlags struct {
+	platform, domain, accessToken, scopes                string // Shopify
+	storeURL, consumerKey, consumerSecret, webhookSecret string // WooCommerce
+	name, currency, timezone                             string
+	allowHTTP                                            bool
+}
+
+// shop is the shop and credentials the flags describe, checked before the platform is
+// called: no request goes to a host that is not a shop, and a mistyped --currency is an
+// error even when the platform would have answered.
+func (a shopAddFlags) shop(p ritorno.PlatformName, now time.Time) (ritorno.Shop, ritorno.ShopCredentials, error) {
+	shop := ritorno.Shop{Platform: p, Name: a.name, Status: ritorno.ShopInstalled, Currency: a.currency,
+		Timezone: a.timezone, InstalledAt: now}
+	var creds ritorno.ShopCredentials
+	switch p {
+	case ritorno.Shopify:
+		if a.storeURL != "" || a.consumerKey != "" || a.consumerSecret != "" || a.webhookSecret != "" {
+			return shop, creds, usageErrorf("shops add: --url and the WooCommerce keys are for --platform woocommerce")
+		}
+		if a.domain == "" || a.accessToken == "" {
+			return shop, creds, usageErrorf("shops add: Shopify needs --domain and --access-token")
+		}
+		shop.Domain = strings.ToLower(strings.TrimSpace(a.domain))
+		creds = ritorno.ShopCredentials{AccessToken: a.accessToken, Scopes: a.scopes}
+	case ritorno.WooCommerce:
+		if a.domain != "" || a.accessToken != "" {
+			return shop, creds, usageErrorf("shops add: --domain and --access-token are for --platform shopify")
+		}
+		if a.storeURL == "" || a.consumerKey == "" || a.consumerSecret == "" || a.webhookSecret == "" {
+			return shop, creds, usageErrorf("shops add: WooCommerce needs --url, --consumer-key, --consumer-secret and --webhook-secret")
+		}
+		normalized, err := ritorno.NormalizeStoreURL(a.storeURL, a.allowHTTP)
+		if err != nil {
+			return shop, creds, err
+		}
+		shop.Domain = normalized
+		if shop.ConnectionKey, err = newConnectionKey(); err != nil {
+			return shop, creds, err
+		}
+		creds = ritorno.ShopCredentials{ConsumerKey: a.consumerKey, ConsumerSecret: a.consumerSecret, WebhookSecret: a.webhookSecret}
+	}
+	if err := ritorno.ValidateShopifyDomain(shop.Domain); p == ritorno.Shopify && err != nil {
+		return shop, creds, err
+	}
+	if shop.Currency = strings.ToUpper(strings.TrimSpace(shop.Currency)); shop.Currency != "" {
+		if err := ritorno.ValidateCurrency(shop.Currency); err != nil {
+			return shop, creds, err
+		}
+	}
+	if _, err := time.LoadLocation(shop.Timezone); err != nil || shop.Timezone == "" {
+		return shop, creds, ritorno.Errorf(ritorno.EINVALID, "--timezone is not an IANA time zone name (e.g. Europe/Rome)")
+	}
+	return shop, creds, nil
 }
 
 // platformReadTimeout bounds reading a shop's details while adding it: an operator waits.
