@@ -68,40 +68,9 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	if *shopArg == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend needs --shop (see ritorno recommend --help)")
 	}
-	req := recommend.Request{Limit: *limit, Now: time.Now()}
-	var cart []string
-	if *cartArg != "" {
-		for _, s := range strings.Split(*cartArg, ",") {
-			if s = strings.TrimSpace(s); s == "" {
-				return usageErrorf("recommend: --cart has an empty product between its commas")
-			}
-			cart = append(cart, s)
-		}
-	}
-	switch {
-	case *customer != 0 && *email != "":
-		return usageErrorf("recommend: --customer or --email, not both")
-	case *customer < 0:
-		return usageErrorf("recommend: --customer must be a customer id")
-	case *customer > 0:
-		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(*customer, ""))
-	case *email != "":
-		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(0, *email))
-	}
-	switch p := *placement; {
-	case p != "":
-		req.Placement = recommend.Placement(p)
-		if !slices.Contains([]string{"product", "cart", "thank_you", "for_you"}, p) {
-			return usageErrorf("recommend: --placement %q is not one of product, cart, thank_you, for_you", p)
-		}
-	case *product != "":
-		req.Placement = recommend.PlacementProduct
-	case len(cart) > 0:
-		req.Placement = recommend.PlacementCart
-	case req.Customer != 0:
-		req.Placement = recommend.PlacementForYou
-	default:
-		return usageErrorf("recommend needs --product, --cart or a customer (see ritorno recommend --help)")
+	req, cart, err := recommendRequest(*limit, *product, *cartArg, *customer, *email, *placement)
+	if err != nil {
+		return err
 	}
 
 	db, shop, err := openShop(ctx, &cfg, *shopArg)
@@ -122,6 +91,53 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 		}
 		req.Cart = append(req.Cart, id)
 	}
+	return recommendAndPrint(ctx, db, shop, req, stdout)
+}
+
+// recommendRequest is the request recommend's flags describe, and the cart's products as
+// named (resolved once the database is open).
+func recommendRequest(limit int, product, cartArg string, customer int64, email, placement string) (recommend.Request, []string, error) {
+	req := recommend.Request{Limit: limit, Now: time.Now()}
+	var cart []string
+	if cartArg != "" {
+		for _, s := range strings.Split(cartArg, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				return req, nil, usageErrorf("recommend: --cart has an empty product between its commas")
+			}
+			cart = append(cart, s)
+		}
+	}
+	switch {
+	case customer != 0 && email != "":
+		return req, nil, usageErrorf("recommend: --customer or --email, not both")
+	case customer < 0:
+		return req, nil, usageErrorf("recommend: --customer must be a customer id")
+	case customer > 0:
+		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(customer, ""))
+	case email != "":
+		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(0, email))
+	}
+	switch p := placement; {
+	case p != "":
+		req.Placement = recommend.Placement(p)
+		if !slices.Contains([]string{"product", "cart", "thank_you", "for_you"}, p) {
+			return req, nil, usageErrorf("recommend: --placement %q is not one of product, cart, thank_you, for_you", p)
+		}
+	case product != "":
+		req.Placement = recommend.PlacementProduct
+	case len(cart) > 0:
+		req.Placement = recommend.PlacementCart
+	case req.Customer != 0:
+		req.Placement = recommend.PlacementForYou
+	default:
+		return req, nil, usageErrorf("recommend needs --product, --cart or a customer (see ritorno recommend --help)")
+	}
+	return req, cart, nil
+}
+
+// recommendAndPrint builds the shop's model, asks it and prints the answer with the
+// build's time and size.
+func recommendAndPrint(ctx context.Context, db *store.DB, shop ritorno.Shop, req recommend.Request, stdout io.Writer) error {
 	svc := &recommend.Service{Store: db}
 	svc.Warm(shop.ID)
 	start := time.Now()
