@@ -17,6 +17,7 @@ import (
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/transactions"
 	"github.com/ritorno/ritorno/woocommerce"
 )
@@ -184,6 +185,30 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	prog := newProgress(stderr, info.Size())
 	start := time.Now()
 
+	err = importFile(ctx, f, db, shop, opts, im, sum, prog)
+	if err == nil {
+		err = im.Flush(ctx)
+	}
+	prog.done()
+	sum.noteCurrencies(shop.Currency)
+	sum.Orders = im.Counts()
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.PerSec = float64(sum.Orders.Inserted+sum.Orders.Updated+sum.Orders.Unchanged) / sum.Seconds
+	}
+	if err != nil {
+		writeJSON(stdout, sum) // what was written before the failure stays written
+		return err
+	}
+	if err := writeJSON(stdout, sum); err != nil {
+		return err
+	}
+	return sum.verdict()
+}
+
+// importFile imports the file in the format its first bytes show.
+func importFile(ctx context.Context, f *os.File, db *store.DB, shop ritorno.Shop, opts transactions.Options, im *history.Importer,
+	sum *importSummary, prog *progress) (err error) {
 	// Progress is the share of the file read (compressed bytes for a gzip file).
 	counted := &countingReader{r: f}
 	br := bufio.NewReaderSize(counted, 1<<16)
@@ -208,24 +233,7 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 			sum.Products = &products
 		}
 	}
-	if err == nil {
-		err = im.Flush(ctx)
-	}
-	prog.done()
-	sum.noteCurrencies(shop.Currency)
-	sum.Orders = im.Counts()
-	sum.Seconds = time.Since(start).Seconds()
-	if sum.Seconds > 0 {
-		sum.PerSec = float64(sum.Orders.Inserted+sum.Orders.Updated+sum.Orders.Unchanged) / sum.Seconds
-	}
-	if err != nil {
-		writeJSON(stdout, sum) // what was written before the failure stays written
-		return err
-	}
-	if err := writeJSON(stdout, sum); err != nil {
-		return err
-	}
-	return sum.verdict()
+	return err
 }
 
 // verdict fails an import that refused its file: no row read, no order written from a CSV
