@@ -2,20 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/secrets"
 	"github.com/ritorno/ritorno/store"
 )
 
-// The prologue every command that uses the database shares: open it (an existing one, or
-// created, as the command table says), migrate it, find the shop named.
+// What the commands share: the prologue of every command that uses the database (open
+// it, an existing one or created as the command table says; migrate it; find the shop
+// named), and the helpers of their arguments and output.
 
 // openShop opens the database and finds the shop a command names. The caller closes db.
 func openShop(ctx context.Context, cfg *Config, shopArg string) (*store.DB, ritorno.Shop, error) {
@@ -92,4 +96,31 @@ func findShop(ctx context.Context, db *store.DB, arg string) (ritorno.Shop, erro
 		return db.ShopByDomain(ctx, ritorno.WooCommerce, u)
 	}
 	return db.ShopByDomain(ctx, ritorno.Shopify, strings.ToLower(arg))
+}
+
+// reorderFlags moves flags before positional arguments, so "show DOMAIN --json" works
+// (package flag stops at the first positional argument).
+func reorderFlags(args []string) []string {
+	var flags, positional []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+		} else {
+			positional = append(positional, a)
+		}
+	}
+	return append(flags, positional...)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
