@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,8 @@ func TestImportRules(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	type pkg struct {
-		ImportPath string
-		Imports    []string
+		ImportPath                         string
+		Imports, TestImports, XTestImports []string
 	}
 	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))
@@ -70,6 +71,8 @@ func TestImportRules(t *testing.T) {
 				broken = "HTTP surfaces get interfaces, never storage or platform adapters"
 			case is(top, "history", "analytics", "clv", "recommend", "gifts", "jobs") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store", "shopify", "woocommerce", "web")...)):
 				broken = "engines are pure: no HTTP, no storage, no platform adapters"
+			case top == "jobs" && is(imp, local("history", "analytics", "clv", "recommend", "gifts")...):
+				broken = "jobs runs the engines' steps that serve hands it; it imports no engine"
 			case (top == "shopify" || top == "woocommerce" || top == "payload") && (is(imp, gin...) || is(imp, gorm...) || is(imp, local("store")...)):
 				broken = "platform adapters speak net/http, never gin or gorm"
 			case top == "web" && (is(imp, gorm...) || is(imp, local("store")...)):
@@ -79,6 +82,12 @@ func TestImportRules(t *testing.T) {
 			}
 			if broken != "" {
 				t.Errorf("%s imports %s: %s", p.ImportPath, imp, broken)
+			}
+		}
+		// bench may import anything; only the command that runs it imports it (tests included).
+		for _, imp := range append(append(slices.Clone(p.Imports), p.TestImports...), p.XTestImports...) {
+			if is(imp, local("bench")...) && rel != "cmd/ritorno" {
+				t.Errorf("%s imports %s: nothing but cmd/ritorno imports bench", p.ImportPath, imp)
 			}
 		}
 	}

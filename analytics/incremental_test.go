@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -335,16 +336,20 @@ func TestUpdateBuyersFallsBackToCompute(t *testing.T) {
 		}
 		// The scheduler: the shop is not due; a new order makes it due and is applied
 		// incrementally (the full computation stays the one before).
-		sched := &analytics.Scheduler{Store: db, Options: opt}
-		if n := sched.RunOnce(ctx, time.Hour, nil); n != 0 {
-			t.Fatalf("scheduler handled %d shops with nothing to do", n)
+		sched := &analytics.Scheduler{Store: db, Options: opt, MaxAge: time.Hour}
+		idle, _ := db.ShopInsight(ctx, shop.ID)
+		if err := sched.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ins, _ := db.ShopInsight(ctx, shop.ID); !reflect.DeepEqual(ins, idle) {
+			t.Fatalf("scheduler touched a shop with nothing to do: %+v, was %+v", ins, idle)
 		}
 		if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{order(15, ritorno.BuyerFor(5, ""), now, 10)}); err != nil {
 			t.Fatal(err)
 		}
 		full, _ := db.ShopInsight(ctx, shop.ID)
-		if n := sched.RunOnce(ctx, time.Hour, nil); n != 1 {
-			t.Fatalf("scheduler handled %d shops, want 1", n)
+		if err := sched.Tick(ctx); err != nil {
+			t.Fatal(err)
 		}
 		ins, _ := db.ShopInsight(ctx, shop.ID)
 		if !ins.ComputedAt.Equal(full.ComputedAt) || ins.IncrementalBuyers != 1 || ins.BuyersSinceFull != 2 {
@@ -356,7 +361,9 @@ func TestUpdateBuyersFallsBackToCompute(t *testing.T) {
 			if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{order(int64(16+i), ritorno.BuyerFor(int64(6+i), ""), now, 10)}); err != nil {
 				t.Fatal(err)
 			}
-			sched.RunOnce(ctx, time.Hour, nil)
+			if err := sched.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
 			if ins, _ := db.ShopInsight(ctx, shop.ID); ins.BuyersSinceFull != want {
 				t.Errorf("change %d: %d buyers since the full computation, want %d", i+1, ins.BuyersSinceFull, want)
 			}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -12,49 +13,27 @@ type ScheduleStore interface {
 	ShopsNeedingInsights(ctx context.Context, staleBefore time.Time) ([]int64, error)
 }
 
-// Scheduler keeps every installed shop's insights current. Every Interval it looks for the
-// shops whose orders changed since their last computation and updates just the buyers
-// concerned (UpdateBuyers: milliseconds, so new orders show within Interval). It
-// recomputes a whole shop (Compute: segments, quintiles, model refit) when the shop was
+// Scheduler keeps every installed shop's insights current. Each Tick (serve runs one every
+// 10 s) looks for the shops whose orders changed since their last computation and updates
+// just the buyers concerned (UpdateBuyers: milliseconds, so new orders show within a tick).
+// It recomputes a whole shop (Compute: segments, quintiles, model refit) when the shop was
 // never computed, every MaxAge (recency and scores move with time alone), and when the
 // buyers updated since the last full computation exceed Options.FullShare of the shop's,
 // as the quintiles drift away from the frame the updates are scored against.
 type Scheduler struct {
-	Store    ScheduleStore
-	Options  ComputeOptions
-	Interval time.Duration // how often to look for shops to update (10 s: an update costs milliseconds)
-	MaxAge   time.Duration // recompute every shop fully at least this often (6 h)
-	Log      *slog.Logger
+	Store   ScheduleStore
+	Options ComputeOptions
+	MaxAge  time.Duration // recompute every shop fully at least this often (6 h)
+	Log     *slog.Logger
 }
 
-// Run updates due shops until ctx ends.
-func (s *Scheduler) Run(ctx context.Context) {
-	interval, maxAge, log := s.Interval, s.MaxAge, s.Log
-	if interval <= 0 {
-		interval = 10 * time.Second
-	}
+// Tick updates or recomputes the shops that are due now. A shop that fails is logged and
+// tried again next tick; only a failure to list the due shops is returned.
+func (s *Scheduler) Tick(ctx context.Context) error {
+	maxAge, log := s.MaxAge, s.Log
 	if maxAge <= 0 {
 		maxAge = 6 * time.Hour
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.RunOnce(ctx, maxAge, log)
-		t.Reset(interval)
-	}
-}
-
-// RunOnce updates or recomputes the shops that are due now and reports how many it
-// handled.
-func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog.Logger) int {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -62,12 +41,11 @@ func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog
 	staleBefore := opt.Now().Add(-maxAge)
 	ids, err := s.Store.ShopsNeedingInsights(ctx, staleBefore)
 	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("list shops needing insights", "err", err)
+		if ctx.Err() != nil {
+			return nil
 		}
-		return 0
+		return fmt.Errorf("list shops needing insights: %w", err)
 	}
-	done := 0
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			break
@@ -78,7 +56,6 @@ func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog
 				log.Error("compute insights", "shop", id, "err", err)
 				continue
 			}
-			done++
 			log.Info("insights computed", "shop", id, "customers", ins.Customers, "orders", ins.Orders, "fallback", ins.Fallback,
 				"load_ms", st.Load.Milliseconds(), "fit_ms", st.Fit.Milliseconds(), "store_ms", st.Store.Milliseconds(),
 				"total_ms", st.Total().Milliseconds())
@@ -89,11 +66,10 @@ func (s *Scheduler) RunOnce(ctx context.Context, maxAge time.Duration, log *slog
 			log.Error("update insights", "shop", id, "err", err)
 			continue
 		}
-		done++
 		log.Info("insights updated", "shop", id, "full", u.Full, "buyers", u.Buyers, "removed", u.Removed,
 			"total_ms", u.Elapsed.Milliseconds())
 	}
-	return done
+	return nil
 }
 
 // fullDue reports whether the shop needs a full computation rather than an incremental

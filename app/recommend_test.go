@@ -77,7 +77,7 @@ func mustRecommendFixture(t *testing.T, db *store.DB) recommendFixture {
 	}
 	h.mustInstall("beta.myshopify.com")
 	f.svc.Warm(f.alpha.ID)
-	f.svc.RunOnce(ctx)
+	f.svc.Refresh(ctx)
 	return f
 }
 
@@ -124,7 +124,7 @@ func TestRecommendationControls(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, `"pins":{"1":["4"]}`) || !strings.Contains(body, `"updated_at"`) {
 			t.Fatalf("saving answered %d: %s", status, body)
 		}
-		f.svc.RunOnce(t.Context())
+		f.svc.Refresh(t.Context())
 		status, body = f.as("alpha.myshopify.com", http.MethodGet, "/api/admin/recommendations?product_id=1", "")
 		if status != http.StatusOK || !strings.Contains(body, `"product_id":"4","variant_id":"40"`) || strings.Contains(body, `"product_id":"2"`) {
 			t.Fatalf("with the pin and the exclusion: %d %s", status, body)

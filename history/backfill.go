@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/jobs"
 )
 
 // Backfills bring a shop's past (products, customers, orders) from its platform, which
@@ -56,8 +56,6 @@ type BackfillWriter interface {
 // BackfillConfig tunes a Backfiller; zero values take the defaults.
 type BackfillConfig struct {
 	Lease       time.Duration // how long a claim holds without renewal (1 min)
-	Poll        time.Duration // how often to look for due backfills when not notified (5 s)
-	Concurrency int           // backfills run at once in this process (2)
 	MaxAttempts int           // failed attempts before a backfill is marked failed (8)
 	RetryBase   time.Duration // first retry delay, doubled per attempt up to 30 min (30 s)
 	Owner       string        // lease owner name; "" = random per process
@@ -68,12 +66,6 @@ type BackfillConfig struct {
 func (c BackfillConfig) withDefaults() BackfillConfig {
 	if c.Lease <= 0 {
 		c.Lease = time.Minute
-	}
-	if c.Poll <= 0 {
-		c.Poll = 5 * time.Second
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 2
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
@@ -107,7 +99,7 @@ type Backfiller struct {
 	wakes map[int64]chan struct{}
 }
 
-// NewBackfiller returns a Backfiller; Run starts it.
+// NewBackfiller returns a Backfiller; RunDue runs its due backfills.
 func NewBackfiller(store BackfillStore, sources SourceFactory, cfg BackfillConfig) *Backfiller {
 	return &Backfiller{store: store, sources: sources, cfg: cfg.withDefaults(), notify: make(chan struct{}, 1), wakes: map[int64]chan struct{}{}}
 }
@@ -134,55 +126,32 @@ func (b *Backfiller) WakeShop(shopID int64) {
 	}
 }
 
-// Run claims and runs backfills until ctx ends, then waits for the running ones to save
-// their progress and stop.
-func (b *Backfiller) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, b.cfg.Concurrency)
-	freed := make(chan struct{}, b.cfg.Concurrency)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		for len(slots) < cap(slots) && ctx.Err() == nil {
-			bf, ok, err := b.store.ClaimBackfill(ctx, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
-			if err != nil {
-				if ctx.Err() == nil {
-					b.cfg.Log.Error("claim backfill", "err", err)
-				}
-				break
+// Due receives a value when a backfill was started or a claimed one found: its worker
+// should look for due backfills now rather than at its next poll.
+func (b *Backfiller) Due() <-chan struct{} { return b.notify }
+
+// RunDue claims due backfills one after another and runs each to its end or its next
+// failure, until none is due. Several may run at once (serve's backfill task has a worker
+// per concurrent backfill). When ctx ends, the running backfill saves its progress and
+// RunDue returns.
+func (b *Backfiller) RunDue(ctx context.Context) error {
+	for ctx.Err() == nil {
+		bf, ok, err := b.store.ClaimBackfill(ctx, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
+		if err != nil || !ok {
+			if ctx.Err() != nil {
+				return nil
 			}
-			if !ok {
-				break
-			}
-			slots <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b.runOne(ctx, bf)
-				<-slots
-				freed <- struct{}{}
-			}()
+			return err
 		}
-		timer.Reset(b.cfg.Poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-b.notify:
-		case <-freed:
-		case <-timer.C:
-		}
+		b.Notify() // another may be due too: an idle worker looks at once
+		b.runOne(ctx, bf)
 	}
+	return nil
 }
 
 // runOne runs a claimed backfill from where it stands to its end or its next failure.
 func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
 	log := b.cfg.Log.With("shop", bf.ShopID, "job", "backfill")
-	lost := make(chan struct{})
-	go b.keepLease(ctx, bf.ShopID, cancel, lost, log)
-
 	wake := make(chan struct{}, 1)
 	b.mu.Lock()
 	b.wakes[bf.ShopID] = wake
@@ -193,12 +162,15 @@ func (b *Backfiller) runOne(parent context.Context, bf ritorno.Backfill) {
 		b.mu.Unlock()
 	}()
 
-	err := b.steps(ctx, &bf, wake, log)
-	select {
-	case <-lost:
+	renew := func(ctx context.Context) error {
+		return b.store.RenewBackfill(ctx, bf.ShopID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
+	}
+	lost, err := jobs.KeepLease(parent, b.cfg.Lease, renew, log, func(ctx context.Context) error {
+		return b.steps(ctx, &bf, wake, log)
+	})
+	if lost {
 		log.Warn("backfill lease lost; another process continues it")
 		return
-	default:
 	}
 	release := func(bf ritorno.Backfill) {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
@@ -355,30 +327,6 @@ func (b *Backfiller) save(ctx context.Context, shopID int64, next *ritorno.Backf
 		next.Status = ritorno.BackfillRunning
 		return w.SaveBackfill(ctx, b.cfg.Owner, *next)
 	})
-}
-
-// keepLease renews the claim while the backfill runs; when another process has taken it
-// over (this one stalled past the lease), it stops the run.
-func (b *Backfiller) keepLease(ctx context.Context, shopID int64, cancel context.CancelFunc, lost chan<- struct{}, log *slog.Logger) {
-	t := time.NewTicker(b.cfg.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		err := b.store.RenewBackfill(ctx, shopID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease))
-		switch {
-		case err == nil:
-		case ritorno.ErrorCode(err) == ritorno.ECONFLICT:
-			close(lost)
-			cancel()
-			return
-		case !errors.Is(err, context.Canceled):
-			log.Warn("renew backfill lease", "err", err)
-		}
-	}
 }
 
 // retryDelay doubles from RetryBase per attempt, capped at 30 minutes.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/jobs"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/store/storetest"
 )
@@ -140,13 +141,15 @@ func mustBackfillShop(t *testing.T, db *store.DB, domain string) ritorno.Shop {
 	return shop
 }
 
-// runUntil runs a Backfiller until cond holds (or fails the test at the deadline), then
-// stops it and waits for it.
+// runUntil runs a Backfiller as serve does (a background task with two workers, polling
+// quickly) until cond holds (or fails the test at the deadline), then stops it and waits
+// for it.
 func runUntil(t *testing.T, b *history.Backfiller, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); b.Run(ctx) }()
+	task := jobs.Task{Name: "backfill", Every: 10 * time.Millisecond, Workers: 2, Wake: b.Due(), Step: b.RunDue}
+	go func() { defer close(done); task.Run(ctx, nil) }()
 	defer func() { cancel(); <-done }()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -166,10 +169,10 @@ func backfillOf(t *testing.T, db *store.DB, shopID int64) ritorno.Backfill {
 	return bf
 }
 
-// fastConfig polls and retries quickly; its lease is long enough that a page slowed by a
+// fastConfig retries quickly; its lease is long enough that a page slowed by a
 // loaded CI machine (race detector, parallel packages) does not lose it to another owner.
 func fastConfig(owner string) history.BackfillConfig {
-	return history.BackfillConfig{Owner: owner, Lease: 2 * time.Second, Poll: 10 * time.Millisecond, RetryBase: 50 * time.Millisecond}
+	return history.BackfillConfig{Owner: owner, Lease: 2 * time.Second, RetryBase: 50 * time.Millisecond}
 }
 
 func TestBackfillImportsEveryStepAndRecordsProgress(t *testing.T) {

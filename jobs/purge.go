@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -16,43 +17,21 @@ type Purges interface {
 
 // Purger deletes old inbox deliveries: done and final ones (ignored, failed, dead) and
 // parked ones whose shop never appeared, once they are older than Retention. Delivery
-// bodies hold customers' personal data, so the inbox must not keep them without end.
+// bodies hold customers' personal data, so the inbox must not keep them without end
+// (serve purges every hour).
 type Purger struct {
 	Store     Purges
 	Retention time.Duration // deliveries older than this go
-	Interval  time.Duration // time between purges [1h]
 	Batch     int           // deliveries deleted per statement [1000]
 	Log       *slog.Logger
 	now       func() time.Time
 }
 
-// Run purges at once and then every Interval until ctx ends.
-func (p *Purger) Run(ctx context.Context) {
-	interval := p.Interval
-	if interval <= 0 {
-		interval = time.Hour
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := p.Purge(ctx); err != nil && ctx.Err() == nil {
-			p.Log.Error("purge inbox", "err", err)
-		} else if n > 0 {
-			p.Log.Info("inbox purged", "deliveries", n, "older_than", p.Retention.String())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Purge deletes every delivery past retention, in batches (each one short statement, so
-// that receipt and claims are never held up for long), and reports how many it deleted.
-func (p *Purger) Purge(ctx context.Context) (int64, error) {
+// that receipt and claims are never held up for long), and logs how many it deleted.
+func (p *Purger) Purge(ctx context.Context) error {
 	if p.Retention <= 0 {
-		return 0, errors.New("inbox retention must be positive")
+		return errors.New("inbox retention must be positive")
 	}
 	batch := p.Batch
 	if batch <= 0 {
@@ -64,12 +43,20 @@ func (p *Purger) Purge(ctx context.Context) (int64, error) {
 	}
 	cutoff := now().Add(-p.Retention)
 	var total int64
+	defer func() {
+		if total > 0 {
+			p.Log.Info("inbox purged", "deliveries", total, "older_than", p.Retention.String())
+		}
+	}()
 	for ctx.Err() == nil {
 		n, err := p.Store.PurgeDeliveries(ctx, cutoff, batch)
 		total += n
-		if err != nil || n < int64(batch) {
-			return total, err
+		if err != nil {
+			return fmt.Errorf("purge inbox: %w", err)
+		}
+		if n < int64(batch) {
+			return nil
 		}
 	}
-	return total, ctx.Err()
+	return nil
 }

@@ -1,4 +1,9 @@
-// Package jobs drains the durable webhook inbox: one claimer takes due deliveries in
+// Package jobs is the one home of background work. Task runs a periodic step (with a
+// period, jitter, backoff after failures, and a wake for "run now") and Start runs a
+// group of them until a context ends; KeepLease holds a lease while work runs. serve lists
+// every task it runs in one place; the engines expose steps and keep no loops of their own.
+//
+// The Runner drains the durable webhook inbox: one claimer takes due deliveries in
 // batches, a pool of workers applies them, and each outcome is recorded — done, retried
 // later with exponential backoff, failed for good (input that can never apply), or
 // dead-lettered after the attempt limit. A stop lets claimed work finish; a crash leaves it

@@ -22,15 +22,15 @@ type Store interface {
 
 // Service keeps one Model per shop in memory. A shop's model is built from storage in the
 // background the first time the shop is asked for (or when Warm names it), brought up to
-// date every Refresh with the orders, products and controls changed since (so a product
-// going out of stock or back to draft shows within seconds, on every replica), and rebuilt
+// date by each Refresh (serve runs one every 2 s) with the orders, products and controls
+// changed since (so a product going out of stock or back to draft shows within seconds, on
+// every replica), and rebuilt
 // from scratch every Rebuild (recency weights move with time alone). Requests only read a
 // model and never wait for a build: until the first build ends they get an empty answer
 // that says so.
 type Service struct {
 	Store   Store
 	Options Options
-	Refresh time.Duration // how often changes are applied (default 2 s)
 	Rebuild time.Duration // how often a shop is rebuilt in full (default 6 h)
 	// Overlap is how far behind its watermark each refresh starts reading (default 30 s):
 	// storage stamps a row's updated_at before its transaction commits, so a row can
@@ -45,8 +45,8 @@ type Service struct {
 	wake  chan struct{}
 }
 
-// shopModel is one shop's model and what has been applied to it. Only the Run loop
-// (or a build it started) writes the marks; model is swapped under Service.mu.
+// shopModel is one shop's model and what has been applied to it. Only Refresh (one at a
+// time) writes the marks; model is swapped under Service.mu.
 type shopModel struct {
 	model     *Model
 	builtAt   time.Time
@@ -109,7 +109,7 @@ func (s *Service) state(shopID int64) *shopModel {
 	return st
 }
 
-// signal wakes Run; s.mu is held.
+// signal makes Due receive; s.mu is held.
 func (s *Service) signal() {
 	if s.wake == nil {
 		s.wake = make(chan struct{}, 1)
@@ -121,7 +121,7 @@ func (s *Service) signal() {
 }
 
 // Recommend answers a request for a shop from its model. Before the shop's first build has
-// finished the answer is empty with a note; Run builds it.
+// finished the answer is empty with a note; Refresh builds it.
 func (s *Service) Recommend(ctx context.Context, shopID int64, req Request) (Response, error) {
 	st := s.state(shopID)
 	s.mu.Lock()
@@ -168,35 +168,22 @@ func (s *Service) ControlsChanged(shopID int64) {
 	s.mu.Unlock()
 }
 
-// Run keeps the models current until ctx ends: it builds the shops that have none, applies
-// changes every Refresh, and rebuilds every Rebuild.
-func (s *Service) Run(ctx context.Context) {
-	refresh := s.Refresh
-	if refresh <= 0 {
-		refresh = 2 * time.Second
-	}
+// Due receives a value when a shop's model is wanted (first asked for, warmed, or its
+// controls changed): Refresh should run now rather than at its next period.
+func (s *Service) Due() <-chan struct{} {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.wake == nil {
 		s.wake = make(chan struct{}, 1)
 	}
-	wake := s.wake
-	s.mu.Unlock()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-wake:
-		}
-		s.RunOnce(ctx)
-		t.Reset(refresh)
-	}
+	return s.wake
 }
 
-// RunOnce does one round of Run's work for every known shop.
-func (s *Service) RunOnce(ctx context.Context) {
+// Refresh keeps every known shop's model current: it builds the models of shops that have
+// none or whose last build is Rebuild old, and applies the changes since the last refresh
+// to the others. A shop that fails is logged, reported by Status and tried again next
+// time, so Refresh itself never fails; calls must not overlap.
+func (s *Service) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	ids := make([]int64, 0, len(s.shops))
 	for id := range s.shops {
@@ -209,7 +196,7 @@ func (s *Service) RunOnce(ctx context.Context) {
 	}
 	for _, id := range ids {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		st := s.state(id)
 		s.mu.Lock()
@@ -234,6 +221,7 @@ func (s *Service) RunOnce(ctx context.Context) {
 			s.log().Error("recommendations: update failed", "shop", id, "err", err)
 		}
 	}
+	return nil
 }
 
 // forget drops a shop's model; a later request for the shop starts it again.

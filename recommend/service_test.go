@@ -99,7 +99,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 		if err != nil || len(res.Items) != 0 || len(res.Notes) == 0 {
 			t.Fatalf("before the first build: %+v, %v; want no items and a note", res, err)
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if st := svc.Status(shop.ID); !st.Ready || st.Stats.Orders != 5 {
 			t.Fatalf("status after the first round: %+v", st)
 		}
@@ -114,7 +114,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 		if _, err := db.UpsertProduct(ctx, shop.ID, draft); err != nil {
 			t.Fatal(err)
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if got := mustRecommend(t, svc, shop.ID, 1); len(got) == 0 || got[0] != 3 || contains(got, 2) {
 			t.Fatalf("after product 2 went to draft: %v", got)
 		}
@@ -126,7 +126,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 		if _, err := db.UpsertOrders(ctx, shop.ID, more); err != nil {
 			t.Fatal(err)
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if got := mustRecommend(t, svc, shop.ID, 1); len(got) == 0 || got[0] != 4 {
 			t.Fatalf("after five new orders of 1 with 4: %v, want 4 first", got)
 		}
@@ -140,7 +140,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if got := mustRecommend(t, svc, shop.ID, 1); contains(got, 4) || svc.Status(shop.ID).Stats.Orders != 7 {
 			t.Fatalf("after cancelling three orders of 1 with 4: %v, %+v", got, svc.Status(shop.ID).Stats)
 		}
@@ -149,7 +149,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc.ControlsChanged(shop.ID)
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if got := mustRecommend(t, svc, shop.ID, 1); contains(got, 4) {
 			t.Fatalf("after excluding 4: %v", got)
 		}
@@ -157,7 +157,7 @@ func TestServiceFollowsStorage(t *testing.T) {
 		if err := db.UninstallShop(ctx, shop.ID, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if st := svc.Status(shop.ID); st.Ready {
 			t.Fatalf("uninstalled shop still has a model: %+v", st)
 		}
@@ -210,11 +210,11 @@ func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 		cs := &countingStore{DB: db}
 		svc := &recommend.Service{Store: cs, Overlap: time.Second}
 		svc.Warm(shop.ID)
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			cs.purchases, cs.products = 0, 0
-			svc.RunOnce(ctx)
+			svc.Refresh(ctx)
 			if cs.purchases == 0 && cs.products == 0 {
 				break
 			}
@@ -224,7 +224,7 @@ func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // pacing the poll; the window is 1 s
 		}
 		for range 30 {
-			svc.RunOnce(ctx)
+			svc.Refresh(ctx)
 		}
 		if cs.purchases != 0 || cs.products != 0 {
 			t.Fatalf("quiet rounds re-read %d orders and %d products", cs.purchases, cs.products)
@@ -233,9 +233,33 @@ func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 		if _, err := db.UpsertOrders(ctx, shop.ID, []ritorno.Order{basket(2, 12, time.Now(), 1)}); err != nil {
 			t.Fatal(err)
 		}
-		svc.RunOnce(ctx)
+		svc.Refresh(ctx)
 		if st := svc.Status(shop.ID); st.Stats.Orders != 2 {
 			t.Fatalf("after a new order the model has %d orders", st.Stats.Orders)
 		}
 	})
+}
+
+// A shop asked for, warmed or with new controls makes Due receive, so that serve's
+// refresh task builds or reloads it at once rather than at its next period.
+func TestServiceDueWhenAShopIsWanted(t *testing.T) {
+	svc := &recommend.Service{}
+	due := svc.Due()
+	for name, want := range map[string]func(){
+		"warm":     func() { svc.Warm(1) },
+		"request":  func() { svc.Recommend(context.Background(), 2, recommend.Request{}) },
+		"controls": func() { svc.ControlsChanged(1) },
+	} {
+		want()
+		select {
+		case <-due:
+		default:
+			t.Errorf("%s: Due did not receive", name)
+		}
+	}
+	select {
+	case <-due:
+		t.Error("Due received with nothing new")
+	default:
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ritorno/ritorno/bench"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/store/storetest"
 )
@@ -38,7 +39,7 @@ func TestBenchImportSmoke(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("bench import = %d: %s", code, errOut)
 			}
-			var rep benchImportReport
+			var rep bench.ImportReport
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("report is not JSON: %v\n%s", err, out)
 			}

@@ -141,7 +141,7 @@ func recommendAndPrint(ctx context.Context, db *store.DB, shop ritorno.Shop, req
 	svc := &recommend.Service{Store: db}
 	svc.Warm(shop.ID)
 	start := time.Now()
-	svc.RunOnce(ctx)
+	svc.Refresh(ctx)
 	built := time.Since(start)
 	status := svc.Status(shop.ID)
 	if !status.Ready {

@@ -9,7 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,7 +91,7 @@ type Main struct {
 	backfiller *history.Backfiller
 	insights   *analytics.Scheduler
 	recommend  *recommend.Service
-	workers    sync.WaitGroup // background work; Run waits for it before closing the database
+	tasks      *jobs.Group // background work; Run waits for it before closing the database
 	// demoShop is the demo shop's domain and demoAdminURL a signed link to its admin page,
 	// both empty when the demo is off.
 	demoShop, demoAdminURL string
@@ -116,10 +116,10 @@ func (m *Main) Open(ctx context.Context) error {
 		history.BackfillConfig{Log: m.log.With("component", "backfill")})
 
 	// Insights: per-buyer figures, segments and predictions, kept current per shop.
-	m.insights = &analytics.Scheduler{Store: m.db, Interval: m.hooks.insightsEvery, Log: m.log.With("component", "insights")}
+	m.insights = &analytics.Scheduler{Store: m.db, Log: m.log.With("component", "insights")}
 
 	// Recommendations: one model per shop in memory, kept current from storage.
-	m.recommend = &recommend.Service{Store: m.db, Refresh: m.hooks.recommendEvery, Log: m.log.With("component", "recommend")}
+	m.recommend = &recommend.Service{Store: m.db, Log: m.log.With("component", "recommend")}
 
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
@@ -245,14 +245,11 @@ func (m *Main) listen(surfaces []func(gin.IRouter)) error {
 func (m *Main) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
+	var tasks []jobs.Task
 	if !m.hooks.noWorkers {
-		m.workers.Add(5)
-		go func() { defer m.workers.Done(); m.runner.Run(workCtx) }()
-		go func() { defer m.workers.Done(); m.purger.Run(workCtx) }()
-		go func() { defer m.workers.Done(); m.backfiller.Run(workCtx) }()
-		go func() { defer m.workers.Done(); m.insights.Run(workCtx) }()
-		go func() { defer m.workers.Done(); m.warmRecommendations(workCtx); m.recommend.Run(workCtx) }()
+		tasks = m.background()
 	}
+	m.tasks = jobs.Start(workCtx, m.log.With("component", "background"), tasks...)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve(m.listener) }()
@@ -262,7 +259,7 @@ func (m *Main) Run(ctx context.Context) error {
 	case err := <-serveErr:
 		m.receiver.Close()
 		stopWork()
-		m.workers.Wait()
+		<-m.tasks.Done()
 		m.db.Close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
@@ -277,15 +274,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.server.Close()
 	}
 	m.receiver.Close()
-	// Workers stop after HTTP: a delivery acknowledged a moment ago is still processed now
-	// if it can be, and otherwise after the next start.
+	// Background work stops after HTTP: a delivery acknowledged a moment ago is still
+	// processed now if it can be, and otherwise after the next start.
 	stopWork()
-	drained := make(chan struct{})
-	go func() { m.workers.Wait(); close(drained) }()
 	select {
-	case <-drained:
+	case <-m.tasks.Done():
 	case <-shutdownCtx.Done():
-		err = errors.Join(err, errors.New("workers still running at the shutdown deadline"))
+		err = errors.Join(err, fmt.Errorf("background tasks still running at the shutdown deadline: %s", strings.Join(m.tasks.Running(), ", ")))
 	}
 	if cerr := m.db.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
@@ -295,6 +290,32 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.log.Info("stopped")
 	return nil
+}
+
+// background is all the work serve does besides answering requests, in one place: each
+// task's name, how often its step runs, and the step. Every task stops when Run's work
+// context ends, and Run waits for the steps running then.
+func (m *Main) background() []jobs.Task {
+	return []jobs.Task{
+		// Event-driven: woken by every delivery acknowledged, and polling every second for
+		// due retries; it finishes what it claimed before it stops.
+		{Name: "inbox", Loop: m.runner.Run},
+		{Name: "inbox-purge", Every: time.Hour, Jitter: 5 * time.Minute, Step: m.purger.Purge},
+		// A worker per backfill running at once, woken when a merchant starts one.
+		{Name: "backfill", Every: 5 * time.Second, Workers: 2, Wake: m.backfiller.Due(), Step: m.backfiller.RunDue},
+		{Name: "insights", Every: orDefault(m.hooks.insightsEvery, 10*time.Second), Step: m.insights.Tick},
+		// Woken when a shop's model is first asked for or its controls change.
+		{Name: "recommend", Every: orDefault(m.hooks.recommendEvery, 2*time.Second), Wake: m.recommend.Due(), Step: m.recommend.Refresh},
+		{Name: "recommend-warm", Step: m.warmRecommendations}, // once, at start
+	}
+}
+
+// orDefault is d, or def when d is unset (a test's hook).
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // newRouter builds the HTTP handler: shared middleware, then each surface's routes.
@@ -333,17 +354,15 @@ func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody
 
 // warmRecommendations asks for the models of every installed shop, so that the first
 // shopper of each does not find them still being built.
-func (m *Main) warmRecommendations(ctx context.Context) {
+func (m *Main) warmRecommendations(ctx context.Context) error {
 	shops, err := m.db.ListShops(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			m.log.Error("recommendations: list shops", "err", err)
-		}
-		return
+		return fmt.Errorf("recommendations: list shops: %w", err)
 	}
 	for _, s := range shops {
 		if s.Status == ritorno.ShopInstalled {
 			m.recommend.Warm(s.ID)
 		}
 	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/bench"
 	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/store/storetest"
@@ -467,7 +468,7 @@ func TestBenchSmoke(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("bench = %d: %s\n%s", code, errOut, out)
 		}
-		var rep benchReport
+		var rep bench.WebhooksReport
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package recommend
+package bench
 
 import (
 	"math/rand/v2"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/recommend"
 )
 
 // The benchmark shop of this file is the one of bench_test.go, built separately because the
@@ -17,14 +18,14 @@ var (
 	updateShopOnce  sync.Once
 	updateShop      Synthetic
 	updateModelOnce sync.Once
-	updateModel     *Model
+	updateModel     *recommend.Model
 )
 
-func mustUpdateModel(b *testing.B) (*Model, Synthetic) {
+func mustUpdateModel(b *testing.B) (*recommend.Model, Synthetic) {
 	b.Helper()
 	updateShopOnce.Do(func() { updateShop = SyntheticShop(1, 1, 50_000, 1_000_000) })
 	updateModelOnce.Do(func() {
-		updateModel = Build(1, updateShop.Purchases, updateShop.Catalog, ritorno.RecommendControls{}, Options{}, updateShop.Now)
+		updateModel = recommend.Build(1, updateShop.Purchases, updateShop.Catalog, ritorno.RecommendControls{}, recommend.Options{}, updateShop.Now)
 	})
 	return updateModel, updateShop
 }
@@ -37,7 +38,7 @@ func BenchmarkRecommendDuringUpdates(b *testing.B) {
 	m, shop := mustUpdateModel(b)
 	var nextID atomic.Int64
 	nextID.Store(20_000_000)
-	for _, placement := range []Placement{PlacementProduct, PlacementCart, PlacementForYou} {
+	for _, placement := range []recommend.Placement{recommend.PlacementProduct, recommend.PlacementCart, recommend.PlacementForYou} {
 		b.Run(string(placement), func(b *testing.B) {
 			stop := make(chan struct{})
 			var wg sync.WaitGroup

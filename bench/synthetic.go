@@ -1,4 +1,4 @@
-package recommend
+package bench
 
 import (
 	"fmt"
@@ -33,8 +33,8 @@ const (
 // 1 + geometric(0.45) products per order (mean ≈ 2.2), each further item from the first
 // item's collection with probability 0.7, else from the whole catalog. Every product is
 // active and published, has a handle, an image URL and one USD variant. SyntheticShop(1,
-// 1, 50_000, 1_000_000) is the benchmark shop of recommend's benchmarks and of `ritorno
-// bench storefront`.
+// 1, 50_000, 1_000_000) is the shop of the recommendation benchmarks
+// (recommend_bench_test.go) and of `ritorno bench storefront`.
 func SyntheticShop(shopID, seed int64, products, orders int) Synthetic {
 	products, orders = max(products, 1), max(orders, 0)
 	r := rand.New(rand.NewPCG(uint64(seed), uint64(seed)+1))

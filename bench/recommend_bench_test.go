@@ -1,4 +1,4 @@
-package recommend
+package bench
 
 import (
 	"math/rand/v2"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/recommend"
 )
 
 // The benchmark shop is SyntheticShop(1, 1, 50_000, 1_000_000): 50,000 products in 500
@@ -41,14 +42,14 @@ func mustBenchShop(b *testing.B) benchShop {
 
 var (
 	benchModelOnce sync.Once
-	benchModel     *Model
+	benchModel     *recommend.Model
 )
 
-func mustBenchModel(b *testing.B) *Model {
+func mustBenchModel(b *testing.B) *recommend.Model {
 	b.Helper()
 	d := mustBenchShop(b)
 	benchModelOnce.Do(func() {
-		benchModel = Build(1, d.purchases, d.catalog, ritorno.RecommendControls{}, Options{}, d.now)
+		benchModel = recommend.Build(1, d.purchases, d.catalog, ritorno.RecommendControls{}, recommend.Options{}, d.now)
 	})
 	return benchModel
 }
@@ -61,7 +62,7 @@ func BenchmarkBuild(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		m := Build(1, d.purchases, d.catalog, ritorno.RecommendControls{}, Options{}, d.now)
+		m := recommend.Build(1, d.purchases, d.catalog, ritorno.RecommendControls{}, recommend.Options{}, d.now)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		s := m.Stats()
@@ -90,7 +91,7 @@ func BenchmarkApplyPurchase(b *testing.B) {
 func BenchmarkRecommend(b *testing.B) {
 	m := mustBenchModel(b)
 	d := mustBenchShop(b)
-	for _, placement := range []Placement{PlacementProduct, PlacementCart, PlacementForYou} {
+	for _, placement := range []recommend.Placement{recommend.PlacementProduct, recommend.PlacementCart, recommend.PlacementForYou} {
 		b.Run(string(placement), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(5, 6))
 			lat := make([]time.Duration, 0, 1<<16)
@@ -112,16 +113,16 @@ func BenchmarkRecommend(b *testing.B) {
 
 // benchRequest asks for the placement as a shopper of src would: its first product's page,
 // its basket as a cart, or its buyer's "for you".
-func benchRequest(placement Placement, src ritorno.Purchase, now time.Time) Request {
-	req := Request{Placement: placement, Limit: 8, Now: now}
+func benchRequest(placement recommend.Placement, src ritorno.Purchase, now time.Time) recommend.Request {
+	req := recommend.Request{Placement: placement, Limit: 8, Now: now}
 	switch placement {
-	case PlacementProduct:
+	case recommend.PlacementProduct:
 		req.ProductID = src.Items[0].ProductID
-	case PlacementCart:
+	case recommend.PlacementCart:
 		for _, it := range src.Items {
 			req.Cart = append(req.Cart, it.ProductID)
 		}
-	case PlacementForYou:
+	case recommend.PlacementForYou:
 		req.Customer = src.Buyer
 	}
 	return req

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,46 +22,24 @@ import (
 	"github.com/ritorno/ritorno/transactions"
 )
 
-const benchImportUsage = `Usage: ritorno bench import [--orders N] [--file PATH] [--keep] [options]
-
-Measures importing a transactions CSV into a fresh shop on the configured database
-(RITORNO_DATABASE_URL; unset: an embedded SQLite database in a temporary folder). The file
-is made from the online retail data set by repeating its invoices with new invoice and
-customer ids, each repetition dated one year earlier than the one before (written as it
-is made, never held in memory). The import runs the code of "ritorno import --preset
-online-retail". Prints JSON: the machine, the database and its durability settings,
-orders and line items per second, peak memory with samples taken during the import, and
-baselines measured in the same run on the first --baseline-orders orders of the file.
-
-Options:
-  --orders N            orders in the generated file (default 1000000)
-  --file PATH           import this file: reused if it exists, else generated there and kept
-  --keep                keep the imported shops, the generated file and a temporary database
-  --source PATH         the online retail CSV (default testdata/online-retail/online_retail.csv.gz,
-                        the repository's copy, read from the current folder)
-  --batch N             orders per write (default history.DefaultImportBatch)
-  --baseline-orders N   orders of the baselines (default 20000; 0 skips them)
-  --cpuprofile FILE     CPU profile of this process during the import
-`
-
-// benchImportReport is what `ritorno bench import` prints.
-type benchImportReport struct {
-	Machine  benchMachine       `json:"machine"`
-	Database benchDatabase      `json:"database"`
-	File     benchImportFile    `json:"file"`
-	Import   benchImportResult  `json:"import"`
-	Memory   benchImportMemory  `json:"memory"`
-	Baseline *benchImportPrefix `json:"baseline,omitempty"`
-	Profile  string             `json:"cpu_profile,omitempty"`
+// ImportReport is what `ritorno bench import` prints.
+type ImportReport struct {
+	Machine  Machine         `json:"machine"`
+	Database Database        `json:"database"`
+	File     ImportFile      `json:"file"`
+	Import   ImportResult    `json:"import"`
+	Memory   ImportMemory    `json:"memory"`
+	Baseline *ImportBaseline `json:"baseline,omitempty"`
+	Profile  string          `json:"cpu_profile,omitempty"`
 }
 
-type benchDatabase struct {
+type Database struct {
 	Dialect  string            `json:"dialect"`
 	Version  string            `json:"version"`
 	Settings map[string]string `json:"settings"`
 }
 
-type benchImportFile struct {
+type ImportFile struct {
 	Path      string  `json:"path"`
 	Bytes     int64   `json:"bytes"`
 	Generated bool    `json:"generated"`
@@ -73,7 +49,7 @@ type benchImportFile struct {
 	PerSecond float64 `json:"generate_orders_per_second,omitempty"`
 }
 
-type benchImportResult struct {
+type ImportResult struct {
 	Shop           string               `json:"shop"`
 	Batch          int                  `json:"batch"`
 	Orders         int64                `json:"orders"`
@@ -87,7 +63,7 @@ type benchImportResult struct {
 	LineItemsPerSc float64              `json:"line_items_per_second"`
 }
 
-type benchImportMemory struct {
+type ImportMemory struct {
 	PeakRSSMB      float64   `json:"peak_rss_mb"` // VmHWM: the process's peak, generation included
 	Samples        []float64 `json:"rss_samples_mb"`
 	SampleEvery    string    `json:"sample_every"`
@@ -95,84 +71,79 @@ type benchImportMemory struct {
 	MaxLastHalfMB  float64   `json:"rss_max_second_half_mb"`
 }
 
-// benchImportPrefix compares, on the first orders of the file, each in a fresh shop: the
+// ImportBaseline compares, on the first orders of the file, each in a fresh shop: the
 // reading side alone, the import as it was (statements, reading and writing in turn) and
 // as it is (this database's path, reading overlapping writing).
-type benchImportPrefix struct {
-	Orders     int64      `json:"orders"`
-	ParseOnly  benchSpeed `json:"parse_only"`
-	Before     benchSpeed `json:"before"`
-	After      benchSpeed `json:"after"`
-	Definition string     `json:"definition"`
+type ImportBaseline struct {
+	Orders     int64  `json:"orders"`
+	ParseOnly  Speed  `json:"parse_only"`
+	Before     Speed  `json:"before"`
+	After      Speed  `json:"after"`
+	Definition string `json:"definition"`
 }
 
-type benchSpeed struct {
+type Speed struct {
 	Seconds      float64 `json:"seconds"`
 	OrdersPerSec float64 `json:"orders_per_second"`
 	LinesPerSec  float64 `json:"line_items_per_second"`
 }
 
-func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench import")
-	orders := fs.Int64("orders", 1_000_000, "orders in the generated file")
-	file := fs.String("file", "", "import this file: reused if it exists, else generated there and kept")
-	keep := fs.Bool("keep", false, "keep the imported shops, the generated file and a temporary database")
-	source := fs.String("source", filepath.Join("testdata", "online-retail", "online_retail.csv.gz"), "the online retail CSV")
-	batch := fs.Int("batch", history.DefaultImportBatch, "orders per write")
-	baseline := fs.Int64("baseline-orders", 20_000, "orders of the baselines (0 skips them)")
-	cpuprofile := fs.String("cpuprofile", "", "CPU profile of this process during the import")
-	if err := parseFlags(ctx, fs, args, stdout, benchImportUsage); err != nil {
-		return err
-	}
-	if *orders < 1 || *batch < 1 || *baseline < 0 || fs.NArg() > 0 {
-		return usageErrorf("bench import: --orders and --batch must be positive, --baseline-orders not negative (see --help)")
-	}
-	if cfg.DatabaseURL == "" {
-		dir, err := os.MkdirTemp("", "ritorno-bench-import-db-")
-		if err != nil {
-			return err
-		}
-		if !*keep {
-			defer os.RemoveAll(dir)
-		}
-		cfg.DataDir = dir
-	}
-	var rep benchImportReport
+// ImportOptions are the import benchmark's settings (the flags of `ritorno bench import`).
+type ImportOptions struct {
+	Orders         int64  // orders in the generated file
+	File           string // import this file: reused if it exists, else generated there
+	Keep           bool   // keep the imported shops and the generated file
+	Source         string // the online retail CSV the file is made from
+	Batch          int    // orders per write
+	BaselineOrders int64  // orders of the baselines (0 skips them)
+	CPUProfile     string // CPU profile of this process during the import ("": none)
+	// OpenSource opens Source, with the errors of the other commands' input files.
+	OpenSource func(path string) (*os.File, error)
+	// Open opens the migrated database, once the file is ready.
+	Open func(context.Context) (*store.DB, error)
+	// Import is `ritorno import --shop SHOP --preset online-retail --batch BATCH PATH`,
+	// writing its JSON summary to stdout and its progress to stderr.
+	Import func(ctx context.Context, shop, path string, batch int, stdout io.Writer) error
+}
+
+// Import runs the import benchmark on the database opts.Open opens.
+func Import(ctx context.Context, o ImportOptions) (ImportReport, error) {
+	var rep ImportReport
 	rep.Machine = machineInfo()
 
 	// The file: reused, or generated as it is written.
-	path := *file
+	path := o.File
 	if _, err := os.Stat(path); path == "" || errors.Is(err, os.ErrNotExist) {
 		if path == "" {
 			f, err := os.CreateTemp("", "ritorno-bench-import-*.csv")
 			if err != nil {
-				return err
+				return rep, err
 			}
 			f.Close()
 			path = f.Name()
-			if !*keep {
+			if !o.Keep {
 				defer os.Remove(path)
 			}
 		}
-		gen, err := generateOrdersFile(ctx, *source, path, *orders)
+		gen, err := generateOrdersFile(ctx, o.OpenSource, o.Source, path, o.Orders)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		rep.File = gen
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "bench import: %v", err)
+		return rep, ritorno.Errorf(ritorno.EINVALID, "bench import: %v", err)
 	}
 	rep.File.Path, rep.File.Bytes = path, info.Size()
 
-	db, err := openMigrated(ctx, &cfg)
+	db, err := o.Open(ctx)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	defer db.Close()
 	if rep.Database, err = describeDatabase(db); err != nil {
-		return err
+		return rep, err
 	}
 	newShop := func(kind string) (ritorno.Shop, error) {
 		return db.CreateShop(ctx, ritorno.Shop{Platform: ritorno.Shopify, Domain: fmt.Sprintf("bench-import-%s-%d.myshopify.com", kind, time.Now().UnixNano()),
@@ -180,19 +151,19 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	}
 	var shops []ritorno.Shop
 	defer func() {
-		if !*keep {
+		if !o.Keep {
 			for _, s := range shops {
 				db.DeleteShop(context.Background(), s.ID)
 			}
 		}
 	}()
 
-	if *baseline > 0 {
-		p := &benchImportPrefix{Orders: *baseline, Definition: "the first orders of the file, each run in a fresh shop: " +
+	if o.BaselineOrders > 0 {
+		p := &ImportBaseline{Orders: o.BaselineOrders, Definition: "the first orders of the file, each run in a fresh shop: " +
 			"parse_only reads, groups and converts them and writes nothing; before is the import before the COPY path and " +
 			"pipelining (the statement path, each batch written before the next is read); after is the import as it is now"}
 		writers := []struct {
-			speed      *benchSpeed
+			speed      *Speed
 			sequential bool
 			writer     func(ritorno.Shop) history.OrderWriter
 		}{
@@ -203,14 +174,14 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 		for _, w := range writers {
 			shop, err := newShop("baseline")
 			if err != nil {
-				return err
+				return rep, err
 			}
 			shops = append(shops, shop)
-			n, lines, secs, err := importPrefix(ctx, path, w.writer(shop), shop.ID, *batch, *baseline, w.sequential)
+			n, lines, secs, err := importPrefix(ctx, path, w.writer(shop), shop.ID, o.Batch, o.BaselineOrders, w.sequential)
 			if err != nil {
-				return fmt.Errorf("baseline: %w", err)
+				return rep, fmt.Errorf("baseline: %w", err)
 			}
-			*w.speed = benchSpeed{Seconds: secs, OrdersPerSec: float64(n) / secs, LinesPerSec: float64(lines) / secs}
+			*w.speed = Speed{Seconds: secs, OrdersPerSec: float64(n) / secs, LinesPerSec: float64(lines) / secs}
 		}
 		rep.Baseline = p
 	}
@@ -218,31 +189,24 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	// The import itself, through `ritorno import`.
 	shop, err := newShop("run")
 	if err != nil {
-		return err
+		return rep, err
 	}
 	shops = append(shops, shop)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		rep.Profile = *cpuprofile
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return rep, err
 	}
+	defer stopProfile()
+	rep.Profile = o.CPUProfile
 	sampler := startRSSSampler(time.Second)
 	var out bytes.Buffer
 	start := time.Now()
-	err = runImport(ctx, cfg, []string{"--shop", shop.Domain, "--preset", "online-retail", "--batch", strconv.Itoa(*batch), path}, &out, stderr)
+	err = o.Import(ctx, shop.Domain, path, o.Batch, &out)
 	elapsed := time.Since(start)
 	samples := sampler.stop()
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return rep, fmt.Errorf("import: %w", err)
 	}
 	var sum struct {
 		Lines   int64                `json:"lines_read"`
@@ -250,30 +214,28 @@ func runBenchImport(ctx context.Context, cfg Config, args []string, stdout, stde
 		Skipped int64                `json:"skipped"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		return fmt.Errorf("import summary: %w", err)
+		return rep, fmt.Errorf("import summary: %w", err)
 	}
 	r := &rep.Import
-	r.Shop, r.Batch, r.Counts, r.LinesRead, r.Skipped = shop.Domain, *batch, sum.Orders, sum.Lines, sum.Skipped
+	r.Shop, r.Batch, r.Counts, r.LinesRead, r.Skipped = shop.Domain, o.Batch, sum.Orders, sum.Lines, sum.Skipped
 	r.Orders = sum.Orders.Inserted + sum.Orders.Updated + sum.Orders.Unchanged
 	if err := store.RawQueryRow(db, "SELECT count(*) FROM orders WHERE shop_id = ?", shop.ID).Scan(&r.OrdersStored); err != nil {
-		return err
+		return rep, err
 	}
 	if err := store.RawQueryRow(db, "SELECT count(*) FROM line_items WHERE shop_id = ?", shop.ID).Scan(&r.LineItems); err != nil {
-		return err
+		return rep, err
 	}
 	r.Seconds = elapsed.Seconds()
 	r.OrdersPerSec, r.LineItemsPerSc = float64(r.Orders)/r.Seconds, float64(r.LineItems)/r.Seconds
 	rep.Memory = memoryReport(samples, time.Second)
 
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return rep, nil
 }
 
 // describeDatabase names the database, its version and the settings that decide how
 // fast a durable write can be.
-func describeDatabase(db *store.DB) (benchDatabase, error) {
-	d := benchDatabase{Dialect: string(db.Dialect()), Settings: map[string]string{}}
+func describeDatabase(db *store.DB) (Database, error) {
+	d := Database{Dialect: string(db.Dialect()), Settings: map[string]string{}}
 	if db.Dialect() == migrations.Postgres {
 		if err := store.RawQueryRow(db, "SHOW server_version").Scan(&d.Version); err != nil {
 			return d, err
@@ -382,8 +344,8 @@ func importPrefix(ctx context.Context, path string, w history.OrderWriter, shopI
 // data set: its invoices' importable lines again and again, each repetition with new
 // invoice ids, customer ids offset by 100,000 per repetition and dates one more year back.
 // Every invoice written is one order to the importer.
-func generateOrdersFile(ctx context.Context, source, path string, n int64) (benchImportFile, error) {
-	out := benchImportFile{Path: path, Generated: true}
+func generateOrdersFile(ctx context.Context, openInput func(string) (*os.File, error), source, path string, n int64) (ImportFile, error) {
+	out := ImportFile{Path: path, Generated: true}
 	start := time.Now()
 	f, err := os.Create(path)
 	if err != nil {
@@ -530,8 +492,8 @@ func procStatusMB(field string) (float64, bool) {
 
 // memoryReport keeps at most 20 evenly spread samples and the maximum of each half of
 // the run, which tells whether memory grows with the file.
-func memoryReport(samples []float64, every time.Duration) benchImportMemory {
-	m := benchImportMemory{SampleEvery: every.String()}
+func memoryReport(samples []float64, every time.Duration) ImportMemory {
+	m := ImportMemory{SampleEvery: every.String()}
 	m.PeakRSSMB, _ = procStatusMB("VmHWM")
 	step := max(1, (len(samples)+19)/20)
 	for i := 0; i < len(samples); i += step {

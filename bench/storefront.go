@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -16,7 +16,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,58 +24,29 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/storefront"
 )
 
-const benchStorefrontUsage = `Usage: ritorno bench storefront [options]
-
-Measures GET recommendations through the whole HTTP stack (the server's router and
-middleware, rate limits, app proxy signature check, engine, DTO, tracking tokens, ETag)
-over loopback, on the benchmark shop of the recommendation issue built in memory (no
-database), against a static JSON answer of the same size on the same router, in the same
-run. Load is open-loop: requests are due every 1/rate seconds and latency is counted from
-that due time (a late send counts as waiting), on keep-alive connections, each request a
-differently signed app proxy URL signed before the phase. Each handler runs at --rate for
---duration, then a step search finds its highest sustainable rate: p99 within --p99, no
-errors, and at least 99 % of the offered rate achieved. Prints JSON.
-
-Options:
-  --orders N          orders of the synthetic shop (default 1000000; fewer for a smoke run)
-  --products N        products of the synthetic shop (default 50000)
-  --rate R            requests per second of the main measurement (default 2000)
-  --duration D        length of the main measurement per handler (default 20s)
-  --step-duration D   length of each step of the search (default 20s: long enough at 2,000/s
-                      for the garbage of the step to cause a collection of the large heap)
-  --max-rate R        the search stops rising here (default 40000)
-  --refine N          bisection steps between the last pass and the first failure (default 3)
-  --search=false      skip the search
-  --connections N     keep-alive connections, one sender each (default 64)
-  --p99 D             the latency bound of a sustainable rate (default 10ms)
-  --limit N           items asked for per request (default 4, the widget's)
-  --cpuprofile FILE   CPU profile of the load phases
-`
-
-// sfBenchReport is what `ritorno bench storefront` prints.
-type sfBenchReport struct {
-	Machine benchMachine `json:"machine"`
+// StorefrontReport is what `ritorno bench storefront` prints.
+type StorefrontReport struct {
+	Machine Machine `json:"machine"`
 	// LoadAverage is /proc/loadavg's 1, 5 and 15 minute averages before and after the run:
 	// the generator, the server and anything else on the machine share its CPUs.
 	LoadAverage struct {
 		Before string `json:"before"`
 		After  string `json:"after"`
 	} `json:"load_average"`
-	Settings sfBenchSettings  `json:"settings"`
-	Shop     sfBenchShop      `json:"shop"`
-	Handlers []sfBenchHandler `json:"handlers"`
+	Settings StorefrontSettings  `json:"settings"`
+	Shop     StorefrontShop      `json:"shop"`
+	Handlers []StorefrontHandler `json:"handlers"`
 	// TargetMet says the recommendations handler was sustainable at --rate.
 	TargetMet bool `json:"target_met"`
 }
 
-type sfBenchSettings struct {
+type StorefrontSettings struct {
 	Rate         float64 `json:"rate"`
 	Duration     string  `json:"duration"`
 	Search       bool    `json:"search"`
@@ -88,13 +58,13 @@ type sfBenchSettings struct {
 	Sustainable  string  `json:"sustainable"`
 	Requests     string  `json:"requests"`
 	Generator    string  `json:"generator"`
-	// GCPercent and MemoryLimitMB are the collector settings, serve's (gc.go) unless the
+	// GCPercent and MemoryLimitMB are the collector settings, serve's (cmd/ritorno/gc.go) unless the
 	// environment's GOGC or GOMEMLIMIT set them (then 0 here).
 	GCPercent     int   `json:"gc_percent"`
 	MemoryLimitMB int64 `json:"memory_limit_mb"`
 }
 
-type sfBenchShop struct {
+type StorefrontShop struct {
 	Products        int     `json:"products"`
 	Orders          int     `json:"orders"`
 	Buyers          int     `json:"buyers"`
@@ -113,18 +83,18 @@ type sfBenchShop struct {
 	SampleSize    int     `json:"response_sample"`
 }
 
-type sfBenchHandler struct {
-	Name   string      `json:"name"`
-	Path   string      `json:"path"`
-	AtRate sfBenchStep `json:"at_rate"`
+type StorefrontHandler struct {
+	Name   string         `json:"name"`
+	Path   string         `json:"path"`
+	AtRate StorefrontStep `json:"at_rate"`
 	// Search are the steps of the search, the measurement at rate first.
-	Search             []sfBenchStep `json:"search,omitempty"`
-	MaxSustainableRate float64       `json:"max_sustainable_rate"`
+	Search             []StorefrontStep `json:"search,omitempty"`
+	MaxSustainableRate float64          `json:"max_sustainable_rate"`
 	// SearchCapped says --max-rate was sustainable: the true maximum is higher.
 	SearchCapped bool `json:"search_capped,omitempty"`
 }
 
-type sfBenchStep struct {
+type StorefrontStep struct {
 	Offered     float64 `json:"offered"`
 	Seconds     float64 `json:"seconds"`
 	Sent        int64   `json:"sent"`
@@ -160,74 +130,57 @@ const (
 	sfBenchTimeout = 2 * time.Second
 )
 
-// sfBenchOptions are the parsed flags.
-type sfBenchOptions struct {
-	orders, products, connections, limit, refine int
-	rate, maxRate                                float64
-	duration, stepDuration, p99                  time.Duration
-	search                                       bool
-	cpuprofile                                   string
+// StorefrontOptions are the storefront benchmark's settings (the flags of `ritorno bench
+// storefront`).
+type StorefrontOptions struct {
+	Orders, Products int           // the synthetic shop
+	Rate             float64       // requests per second of the main measurement
+	Duration         time.Duration // of the main measurement per handler
+	StepDuration     time.Duration // of each search step
+	MaxRate          float64       // the search stops rising here
+	Refine           int           // bisection steps of the search
+	Search           bool          // search for the highest sustainable rate
+	Connections      int           // keep-alive connections, one sender each
+	P99              time.Duration // latency bound of a sustainable rate
+	Limit            int           // items per request
+	CPUProfile       string        // CPU profile of the load phases ("": none)
+	Secret           string        // the app proxy secret ("": a fixed one)
+	GCPercent        int           // the collector settings in force, reported
+	MemoryLimit      int64
+	// Router is the server\'s router with these surfaces (serve\'s), without a database.
+	Router func(log *slog.Logger, surfaces ...func(gin.IRouter)) http.Handler
 }
 
-func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	fs := newFlagSet("bench storefront")
-	var o sfBenchOptions
-	fs.IntVar(&o.orders, "orders", 1_000_000, "orders of the synthetic shop")
-	fs.IntVar(&o.products, "products", 50_000, "products of the synthetic shop")
-	fs.Float64Var(&o.rate, "rate", 2000, "requests per second of the main measurement")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of the main measurement per handler")
-	fs.DurationVar(&o.stepDuration, "step-duration", 20*time.Second, "length of each search step")
-	fs.Float64Var(&o.maxRate, "max-rate", 40_000, "the search stops rising here")
-	fs.IntVar(&o.refine, "refine", 3, "bisection steps of the search")
-	fs.BoolVar(&o.search, "search", true, "search for the highest sustainable rate")
-	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections")
-	fs.DurationVar(&o.p99, "p99", 10*time.Millisecond, "latency bound of a sustainable rate")
-	fs.IntVar(&o.limit, "limit", 4, "items per request")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "CPU profile of the load phases")
-	if err := parseFlags(ctx, fs, args, stdout, benchStorefrontUsage); err != nil {
-		return err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usageErrorf("bench storefront takes no arguments")
-	case o.orders < 1 || o.orders > 10_000_000 || o.products < 1 || o.products > 1_000_000:
-		return usageErrorf("bench storefront: --orders must be in [1, 10000000] and --products in [1, 1000000]")
-	case o.rate <= 0 || o.maxRate < o.rate || o.maxRate > 1_000_000:
-		return usageErrorf("bench storefront: --rate must be positive and at most --max-rate (at most 1000000)")
-	case o.duration <= 0 || o.duration > 10*time.Minute || o.stepDuration <= 0 || o.stepDuration > 10*time.Minute:
-		return usageErrorf("bench storefront: --duration and --step-duration must be in (0, 10m]")
-	case o.connections < 1 || o.connections > 1024 || o.limit < 1 || o.limit > 20 || o.refine < 0 || o.refine > 10 || o.p99 <= 0:
-		return usageErrorf("bench storefront: --connections in [1, 1024], --limit in [1, 20], --refine in [0, 10], --p99 positive")
-	}
-	secret := cfg.ShopifyAPISecret
+// Storefront runs the storefront benchmark in this process. The caller sets the collector
+// as serve does (GCPercent and MemoryLimit only report it).
+func Storefront(ctx context.Context, o StorefrontOptions) (StorefrontReport, error) {
+	var rep StorefrontReport
+	secret := o.Secret
 	if secret == "" {
 		secret = "bench-secret"
 	}
 
-	// Measured as serve runs: with its collector settings.
-	applyGC(cfg.GCPercent, cfg.MemoryLimit)
-	var rep sfBenchReport
 	rep.Machine, rep.LoadAverage.Before = machineInfo(), loadAverage()
-	rep.Settings = sfBenchSettings{Rate: o.rate, Duration: o.duration.String(), Search: o.search,
-		StepDuration: o.stepDuration.String(), MaxRate: o.maxRate, Connections: o.connections,
-		P99BoundMs: millis(o.p99), Limit: o.limit, GCPercent: cfg.GCPercent, MemoryLimitMB: cfg.MemoryLimit >> 20,
-		Sustainable: fmt.Sprintf("p99 <= %s from the due time, no errors, achieved >= 99%% of offered", o.p99),
+	rep.Settings = StorefrontSettings{Rate: o.Rate, Duration: o.Duration.String(), Search: o.Search,
+		StepDuration: o.StepDuration.String(), MaxRate: o.MaxRate, Connections: o.Connections,
+		P99BoundMs: millis(o.P99), Limit: o.Limit, GCPercent: o.GCPercent, MemoryLimitMB: o.MemoryLimit >> 20,
+		Sustainable: fmt.Sprintf("p99 <= %s from the due time, no errors, achieved >= 99%% of offered", o.P99),
 		Requests: fmt.Sprintf("GET /proxy/recommendations?placement=product&product_id=P&limit=%d, signed as Shopify's app proxy "+
 			"with a timestamp of the due second; P the first product of a random order (popularity-weighted); every %dth "+
 			"with logged_in_customer_id of that order's buyer (personal, not cacheable); static: the same URLs on /bench/static",
-			o.limit, sfBenchLoggedIn),
+			o.Limit, sfBenchLoggedIn),
 		Generator: "in this process, sharing its CPUs: one sender per keep-alive connection writing pre-signed requests; " +
 			fmt.Sprintf("a request still queued %s after its due time is dropped as an error", sfBenchTimeout)}
 
 	// The shop, built in memory as the recommendation service would.
 	t0 := time.Now()
-	shop := recommend.SyntheticShop(sfBenchShopID, 1, o.products, o.orders)
+	shop := SyntheticShop(sfBenchShopID, 1, o.Products, o.Orders)
 	rep.Shop.GenerateSeconds = thousandths(time.Since(t0).Seconds())
 	t0 = time.Now()
 	model := recommend.Build(sfBenchShopID, shop.Purchases, shop.Catalog, ritorno.RecommendControls{}, recommend.Options{}, shop.Now)
 	rep.Shop.BuildSeconds = thousandths(time.Since(t0).Seconds())
 	traffic := sampleTraffic(shop.Purchases, 100_000)
-	shop = recommend.Synthetic{} // a server keeps the model, not the purchases
+	shop = Synthetic{} // a server keeps the model, not the purchases
 	runtime.GC()
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
@@ -235,54 +188,48 @@ func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout i
 	rep.Shop.Products, rep.Shop.Orders, rep.Shop.Buyers, rep.Shop.Pairs = stats.Products, stats.Orders, stats.Buyers, stats.Pairs
 	rep.Shop.HeapMB, rep.Shop.ModelMB = round1(float64(mem.HeapAlloc)/(1<<20)), round1(float64(stats.Bytes)/(1<<20))
 
-	srv, err := startStorefrontBench(model, secret)
+	srv, err := startStorefrontBench(model, secret, o.Router)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	defer srv.close()
-	gen := &sfBenchGenerator{addr: srv.addr, secret: secret, limit: o.limit, traffic: traffic, connections: o.connections}
+	gen := &sfBenchGenerator{addr: srv.addr, secret: secret, limit: o.Limit, traffic: traffic, connections: o.Connections}
 
 	// A typical answer's size, from real answers; the static handler serves one that size.
 	body, sizes, items, err := gen.sample(ctx, 200)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	rep.Shop.ResponseBytes, rep.Shop.SampleSize = len(body), len(sizes)
 	rep.Shop.ResponseItems = thousandths(items)
 	srv.static.Store(&body)
 
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return rep, err
 	}
+	defer stopProfile()
 
 	// At the target rate, both handlers, one after the other; then each one's search.
-	handlers := []sfBenchHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}
+	handlers := []StorefrontHandler{{Name: "recommendations", Path: "/proxy/recommendations"}, {Name: "static", Path: "/bench/static"}}
 	for i := range handlers {
-		if handlers[i].AtRate, err = gen.run(ctx, handlers[i].Path, o.rate, o.duration, o.p99); err != nil {
-			return err
+		if handlers[i].AtRate, err = gen.run(ctx, handlers[i].Path, o.Rate, o.Duration, o.P99); err != nil {
+			return rep, err
 		}
 	}
 	for i := range handlers {
 		h := &handlers[i]
-		if !o.search {
+		if !o.Search {
 			if h.AtRate.Sustainable {
-				h.MaxSustainableRate = o.rate
+				h.MaxSustainableRate = o.Rate
 			}
 			continue
 		}
-		run := func(rate float64) (sfBenchStep, error) {
-			return gen.run(ctx, h.Path, rate, o.stepDuration, o.p99)
+		run := func(rate float64) (StorefrontStep, error) {
+			return gen.run(ctx, h.Path, rate, o.StepDuration, o.P99)
 		}
-		if h.Search, h.MaxSustainableRate, h.SearchCapped, err = searchRate(h.AtRate, o.maxRate, o.refine, run); err != nil {
-			return err
+		if h.Search, h.MaxSustainableRate, h.SearchCapped, err = searchRate(h.AtRate, o.MaxRate, o.Refine, run); err != nil {
+			return rep, err
 		}
 	}
 	rep.Handlers = handlers
@@ -291,19 +238,16 @@ func runBenchStorefront(ctx context.Context, cfg Config, args []string, stdout i
 	rep.Shop.PeakRSSMB = round1(rep.Shop.PeakRSSMB)
 	rep.LoadAverage.After = loadAverage()
 
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // the settings quote URLs and comparisons
-	return enc.Encode(rep)
+	return rep, nil
 }
 
 // searchRate finds the highest sustainable rate from a first measurement: up by half again
 // until a step fails (or maxRate passes), down by halves if the first failed, then
 // bisection between the last pass and the first failure.
-func searchRate(first sfBenchStep, maxRate float64, refine int, run func(float64) (sfBenchStep, error)) (steps []sfBenchStep, best float64, capped bool, err error) {
-	steps = []sfBenchStep{first}
+func searchRate(first StorefrontStep, maxRate float64, refine int, run func(float64) (StorefrontStep, error)) (steps []StorefrontStep, best float64, capped bool, err error) {
+	steps = []StorefrontStep{first}
 	var pass, fail float64 // the highest rate that passed, the lowest that failed; 0: none
-	note := func(s sfBenchStep) {
+	note := func(s StorefrontStep) {
 		if s.Sustainable {
 			pass = max(pass, s.Offered)
 		} else if fail == 0 || s.Offered < fail {
@@ -367,7 +311,7 @@ type sfBenchServer struct {
 	served chan error
 }
 
-func startStorefrontBench(model *recommend.Model, secret string) (*sfBenchServer, error) {
+func startStorefrontBench(model *recommend.Model, secret string, router func(*slog.Logger, ...func(gin.IRouter)) http.Handler) (*sfBenchServer, error) {
 	s := &sfBenchServer{served: make(chan error, 1)}
 	empty := []byte("{}")
 	s.static.Store(&empty)
@@ -389,7 +333,7 @@ func startStorefrontBench(model *recommend.Model, secret string) (*sfBenchServer
 		})
 	}
 	// No database: /readyz, which would ask it, is not part of the benchmark.
-	handler := newRouter(log, prometheus.NewRegistry(), nil, 1<<20, shopper.Register, static)
+	handler := router(log, shopper.Register, static)
 	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // loopback only
@@ -542,7 +486,7 @@ type sfBenchJob struct {
 }
 
 // run offers rate requests per second to path for d, open-loop, and measures them.
-func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d time.Duration, p99 time.Duration) (sfBenchStep, error) {
+func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d time.Duration, p99 time.Duration) (StorefrontStep, error) {
 	n := max(int(rate*d.Seconds()), 1)
 	// Signed ahead with timestamps of the due seconds, a moment from now.
 	start := time.Now().Add(50 * time.Millisecond)
@@ -611,11 +555,11 @@ func (g *sfBenchGenerator) run(ctx context.Context, path string, rate float64, d
 	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return sfBenchStep{}, err
+		return StorefrontStep{}, err
 	}
 	after := readGCMetrics()
 
-	s := sfBenchStep{Offered: rate, Sent: sent, GCCycles: after.cycles - before.cycles,
+	s := StorefrontStep{Offered: rate, Sent: sent, GCCycles: after.cycles - before.cycles,
 		GCCPUSeconds: thousandths(after.cpuSeconds - before.cpuSeconds)}
 	if sent > 0 {
 		s.AllocKBPerRequest = round1(float64(after.allocBytes-before.allocBytes) / 1024 / float64(sent))
