@@ -14,8 +14,16 @@ import (
 
 // ritorno gdpr requests|export: customers' data requests, and their exports.
 
+const gdprUsage = `Usage:
+  ritorno gdpr requests --shop SHOP
+  ritorno gdpr export --shop SHOP --request ID
+
+Lists customers' data requests (customers/data_request), or prints the export of one as
+JSON — what Ritorno holds about the customer and the requested orders — for the merchant
+to hand over. Exporting records the time.
+`
+
 func runGDPR(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	const gdprUsage = "Usage:\n  ritorno gdpr requests --shop SHOP\n  ritorno gdpr export --shop SHOP --request ID\n\nLists customers' data requests (customers/data_request), or prints the export of one as\nJSON — what Ritorno holds about the customer and the requested orders — for the merchant\nto hand over. Exporting records the time.\n"
 	if len(args) == 0 {
 		return usageErrorf("gdpr needs a subcommand: requests or export (ritorno gdpr --help)")
 	}

@@ -10,12 +10,19 @@ import (
 
 // ritorno history: a buyer's purchase history, as JSON.
 
+const historyUsage = `Usage: ritorno history --shop SHOP (--customer ID | --email ADDRESS)
+
+Prints a buyer's purchase history as JSON: identity, orders with line items and
+refunds, and a summary (orders that count, net spent, first and last order). A buyer
+the shop has neither a customer record nor an order of is an error (exit status 1).
+`
+
 func runHistory(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	fs := newFlagSet("history")
 	shopArg := fs.String("shop", "", "the shop (domain, URL or id)")
 	customer := fs.Int64("customer", 0, "the customer's platform id")
 	email := fs.String("email", "", "a guest buyer's e-mail address (instead of --customer)")
-	if err := parseFlags(ctx, fs, args, stdout, "Usage: ritorno history --shop SHOP (--customer ID | --email ADDRESS)\n\nPrints a buyer's purchase history as JSON: identity, orders with line items and\nrefunds, and a summary (orders that count, net spent, first and last order). A buyer\nthe shop has neither a customer record nor an order of is an error (exit status 1).\n"); err != nil {
+	if err := parseFlags(ctx, fs, args, stdout, historyUsage); err != nil {
 		return err
 	}
 	if *shopArg == "" || (*customer == 0) == (*email == "") {
