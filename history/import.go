@@ -140,14 +140,19 @@ func (im *Importer) collect(w written) {
 		}
 		return
 	}
-	for _, r := range w.results {
-		switch r {
+	im.counts.add(w.results)
+}
+
+// add counts what each write did.
+func (c *ImportCounts) add(ws []ritorno.Write) {
+	for _, w := range ws {
+		switch w {
 		case ritorno.WriteInserted:
-			im.counts.Inserted++
+			c.Inserted++
 		case ritorno.WriteUpdated:
-			im.counts.Updated++
+			c.Updated++
 		default:
-			im.counts.Unchanged++
+			c.Unchanged++
 		}
 	}
 }

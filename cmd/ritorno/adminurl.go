@@ -36,15 +36,11 @@ func runAdminURL(ctx context.Context, cfg Config, args []string, stdout io.Write
 	if *ttl <= 0 || *ttl > app.MaxAdminLinkTTL {
 		return usageErrorf("admin-url: --ttl must be a positive duration of at most 24h, like 30m or 8h")
 	}
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	if shop.Status != ritorno.ShopInstalled {
 		return ritorno.Errorf(ritorno.ECONFLICT, "shop %s is %s: its admin opens only while it is installed", shop.Domain, shop.Status)
 	}

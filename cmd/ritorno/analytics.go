@@ -132,15 +132,11 @@ func runAnalytics(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	if *shopArg == "" || fs.NArg() > 0 || (*fromArg == "") != (*toArg == "") {
 		return usageErrorf("analytics needs --shop, and --from with --to or neither (see ritorno analytics --help)")
 	}
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	loc := shop.Location()
 	now := time.Now().In(loc)
 	var from, to, lookback time.Time

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -107,27 +108,33 @@ func runCLV(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return reportCLV(stdout, purchases, in, *calEnd, unit)
+}
+
+// reportCLV fits the models to the purchases read and prints the report.
+func reportCLV(stdout io.Writer, purchases []clv.Purchase, in clvInput, calEnd string, unit clv.TimeUnit) error {
 	if len(purchases) == 0 {
 		skipped := map[string]int64{}
 		for k, v := range in.Skipped {
 			skipped[k] = int64(v)
 		}
 		if in.Rows == 0 {
-			return ritorno.Errorf(ritorno.EINVALID, "file %s has a header but no rows", *path)
+			return ritorno.Errorf(ritorno.EINVALID, "file %s has a header but no rows", in.File)
 		}
 		return ritorno.Errorf(ritorno.EINVALID, "no purchases could be read from %s: all %d rows skipped (most often: %s)",
-			*path, in.Rows, mostCommon(skipped))
+			in.File, in.Rows, mostCommon(skipped))
 	}
 	end := in.Last
-	if *calEnd != "" {
-		if end, err = time.ParseInLocation("2006-01-02", *calEnd, time.UTC); err != nil {
-			return usageErrorf("clv fit: --calibration-end %q is not YYYY-MM-DD", *calEnd)
+	if calEnd != "" {
+		var err error
+		if end, err = time.ParseInLocation("2006-01-02", calEnd, time.UTC); err != nil {
+			return usageErrorf("clv fit: --calibration-end %q is not YYYY-MM-DD", calEnd)
 		}
 	}
 	in.CalibrationEnd = end
 	summaries := clv.Summarize(purchases, end, unit)
 	var holdout *clv.Holdout
-	if in.Last.After(end) && *calEnd != "" {
+	if in.Last.After(end) && calEnd != "" {
 		h := clv.SummarizeHoldout(purchases, end, in.Last, unit)
 		holdout = &h
 	}
@@ -152,63 +159,13 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
-	var r io.Reader = br
-	if head, _ := br.Peek(2); isGzip(head) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, ritorno.Errorf(ritorno.EINVALID, "gzip: %v", err)
-		}
-		r = zr
-	}
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	cr, header, err := openCLVCSV(f, path)
 	if err != nil {
-		return nil, ritorno.Errorf(ritorno.EINVALID, "file %s has no CSV header line", path)
+		return nil, err
 	}
-	index := map[string]int{}
-	for i, h := range header {
-		if !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
-			return nil, ritorno.Errorf(ritorno.EINVALID, "file %s is not a CSV: its first line holds binary data", path)
-		}
-		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	col := func(name string) (int, error) {
-		if name == "" {
-			return -1, nil
-		}
-		i, ok := index[name]
-		if !ok {
-			cols := strings.Join(header, ", ")
-			if r := []rune(cols); len(r) > 200 {
-				cols = string(r[:200]) + "…"
-			}
-			return 0, ritorno.Errorf(ritorno.EINVALID, "file %s has no column %q (columns: %s)", path, name, cols)
-		}
-		return i, nil
-	}
-	var ci, di, ai, qi, pi, ii int
-	for _, c := range []struct {
-		dst  *int
-		name string
-	}{{&ci, cols.customer}, {&di, cols.date}, {&ai, cols.amount}, {&qi, cols.quantity}, {&pi, cols.price}} {
-		if *c.dst, err = col(c.name); err != nil {
-			return nil, err
-		}
-	}
-	ii = -1
-	if cols.cancelPrefix != "" {
-		if ii, err = col(cols.invoice); err != nil {
-			return nil, err
-		}
-	}
-	field := func(rec []string, i int) string {
-		if i < 0 || i >= len(rec) {
-			return ""
-		}
-		return strings.TrimSpace(rec[i])
+	idx, err := cols.index(path, header)
+	if err != nil {
+		return nil, err
 	}
 	var out []clv.Purchase
 	for {
@@ -228,52 +185,130 @@ func readCLVPurchases(path string, cols clvColumns, layout, currency string, in 
 			in.Skipped["row has fewer columns than the header"]++
 			continue
 		}
-		if ii >= 0 && strings.HasPrefix(field(rec, ii), cols.cancelPrefix) {
-			in.Skipped["cancellation"]++
+		p, skip := idx.purchase(rec, cols.cancelPrefix, layout, currency)
+		if skip != "" {
+			in.Skipped[skip]++
 			continue
 		}
-		customer := field(rec, ci)
-		if customer == "" {
-			in.Skipped["no customer"]++
-			continue
+		if in.First.IsZero() || p.At.Before(in.First) {
+			in.First = p.At
 		}
-		at, err := time.ParseInLocation(layout, field(rec, di), time.UTC)
-		if err != nil {
-			in.Skipped["bad date"]++
-			continue
+		if p.At.After(in.Last) {
+			in.Last = p.At
 		}
-		var amount int64
-		if ai >= 0 {
-			m, err := ritorno.ParseMoney(field(rec, ai), currency)
-			if err != nil {
-				in.Skipped["bad amount"]++
-				continue
-			}
-			amount = m.Amount
-		} else {
-			m, err := ritorno.ParseMoney(field(rec, pi), currency)
-			var qty int64
-			if err == nil {
-				_, err = fmt.Sscan(field(rec, qi), &qty)
-			}
-			if err != nil {
-				in.Skipped["bad quantity or price"]++
-				continue
-			}
-			amount = m.Amount * qty
-		}
-		if amount <= 0 {
-			in.Skipped["amount not positive"]++
-			continue
-		}
-		if in.First.IsZero() || at.Before(in.First) {
-			in.First = at
-		}
-		if at.After(in.Last) {
-			in.Last = at
-		}
-		out = append(out, clv.Purchase{Customer: customer, At: at, Amount: amount})
+		out = append(out, p)
 	}
 	in.Purchases = len(out)
 	return out, nil
+}
+
+// openCLVCSV reads the header of a transactions CSV, plain or gzip.
+func openCLVCSV(f io.Reader, path string) (*csv.Reader, []string, error) {
+	br := bufio.NewReaderSize(f, 1<<16)
+	var r io.Reader = br
+	if head, _ := br.Peek(2); isGzip(head) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, ritorno.Errorf(ritorno.EINVALID, "gzip: %v", err)
+		}
+		r = zr
+	}
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, ritorno.Errorf(ritorno.EINVALID, "file %s has no CSV header line", path)
+	}
+	for _, h := range header {
+		if !utf8.ValidString(h) || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
+			return nil, nil, ritorno.Errorf(ritorno.EINVALID, "file %s is not a CSV: its first line holds binary data", path)
+		}
+	}
+	// The header is kept: ReuseRecord reuses the slice of the next row only.
+	return cr, slices.Clone(header), nil
+}
+
+// clvIndex is where each column is in a row; -1 for one not read.
+type clvIndex struct{ customer, date, amount, quantity, price, invoice int }
+
+// index finds the columns in the header.
+func (cols clvColumns) index(path string, header []string) (clvIndex, error) {
+	byName := map[string]int{}
+	for i, h := range header {
+		byName[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	col := func(name string) (int, error) {
+		if name == "" {
+			return -1, nil
+		}
+		i, ok := byName[name]
+		if !ok {
+			cols := strings.Join(header, ", ")
+			if r := []rune(cols); len(r) > 200 {
+				cols = string(r[:200]) + "…"
+			}
+			return 0, ritorno.Errorf(ritorno.EINVALID, "file %s has no column %q (columns: %s)", path, name, cols)
+		}
+		return i, nil
+	}
+	idx := clvIndex{invoice: -1}
+	var err error
+	for _, c := range []struct {
+		dst  *int
+		name string
+	}{{&idx.customer, cols.customer}, {&idx.date, cols.date}, {&idx.amount, cols.amount}, {&idx.quantity, cols.quantity}, {&idx.price, cols.price}} {
+		if *c.dst, err = col(c.name); err != nil {
+			return idx, err
+		}
+	}
+	if cols.cancelPrefix != "" {
+		if idx.invoice, err = col(cols.invoice); err != nil {
+			return idx, err
+		}
+	}
+	return idx, nil
+}
+
+// purchase reads a row, or says why it is skipped.
+func (idx clvIndex) purchase(rec []string, cancelPrefix, layout, currency string) (clv.Purchase, string) {
+	field := func(i int) string {
+		if i < 0 || i >= len(rec) {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	if idx.invoice >= 0 && strings.HasPrefix(field(idx.invoice), cancelPrefix) {
+		return clv.Purchase{}, "cancellation"
+	}
+	customer := field(idx.customer)
+	if customer == "" {
+		return clv.Purchase{}, "no customer"
+	}
+	at, err := time.ParseInLocation(layout, field(idx.date), time.UTC)
+	if err != nil {
+		return clv.Purchase{}, "bad date"
+	}
+	var amount int64
+	if idx.amount >= 0 {
+		m, err := ritorno.ParseMoney(field(idx.amount), currency)
+		if err != nil {
+			return clv.Purchase{}, "bad amount"
+		}
+		amount = m.Amount
+	} else {
+		m, err := ritorno.ParseMoney(field(idx.price), currency)
+		var qty int64
+		if err == nil {
+			_, err = fmt.Sscan(field(idx.quantity), &qty)
+		}
+		if err != nil {
+			return clv.Purchase{}, "bad quantity or price"
+		}
+		amount = m.Amount * qty
+	}
+	if amount <= 0 {
+		return clv.Purchase{}, "amount not positive"
+	}
+	return clv.Purchase{Customer: customer, At: at, Amount: amount}, ""
 }

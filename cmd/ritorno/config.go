@@ -118,58 +118,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ShopifyScopes:     get("SHOPIFY_SCOPES"),
 		ShopifyAPIVersion: get("SHOPIFY_API_VERSION"),
 	}
-	if !shopifyAPIVersion.MatchString(cfg.ShopifyAPIVersion) {
-		return Config{}, configErrorf("SHOPIFY_API_VERSION %q is not a release like 2026-07", cfg.ShopifyAPIVersion)
+	if err := cfg.checkAddresses(); err != nil {
+		return Config{}, err
 	}
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return Config{}, configErrorf("RITORNO_ADDR %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", cfg.Addr)
-	}
-	if u, err := url.Parse(cfg.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Config{}, configErrorf("RITORNO_APP_URL %q must be an absolute http(s) URL", cfg.AppURL)
-	}
-	if cfg.DatabaseURL != "" {
-		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
-			return Config{}, configErrorf("RITORNO_DATABASE_URL must be a postgres:// URL (unset it for the embedded database)")
-		}
-		if u, err := url.Parse(cfg.DatabaseURL); err != nil || u.Host == "" {
-			return Config{}, configErrorf("RITORNO_DATABASE_URL is malformed: want postgres://user:password@host:port/database")
-		}
-	}
-	if err := cfg.LogLevel.UnmarshalText([]byte(get("RITORNO_LOG_LEVEL"))); err != nil {
-		return Config{}, configErrorf("RITORNO_LOG_LEVEL %q is not one of debug, info, warn, error", get("RITORNO_LOG_LEVEL"))
-	}
-	migrate, err := strconv.ParseBool(get("RITORNO_MIGRATE_ON_START"))
-	if err != nil {
-		return Config{}, configErrorf("RITORNO_MIGRATE_ON_START %q is not true or false", get("RITORNO_MIGRATE_ON_START"))
-	}
-	cfg.MigrateOnStart = migrate
-	if cfg.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
-		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
-	}
-	if cfg.WooAllowPrivate, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE")); err != nil {
-		return Config{}, configErrorf("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE"))
+	if err := cfg.parseSettings(get); err != nil {
+		return Config{}, err
 	}
 	cfg.GCPercent, cfg.MemoryLimit = gcSettings(getenv, availableMemory())
-	if cfg.TrustProxy, err = strconv.ParseBool(get("RITORNO_TRUST_PROXY")); err != nil {
-		return Config{}, configErrorf("RITORNO_TRUST_PROXY %q is not true or false", get("RITORNO_TRUST_PROXY"))
-	}
-	switch demo := get("RITORNO_DEMO"); demo {
-	case "auto":
-		cfg.Demo = cfg.DatabaseURL == ""
-	default:
-		if cfg.Demo, err = strconv.ParseBool(demo); err != nil {
-			return Config{}, configErrorf("RITORNO_DEMO %q is not auto, true or false", demo)
-		}
-	}
-	if cfg.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || cfg.ShutdownTimeout <= 0 {
-		return Config{}, configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
-	}
-	if cfg.InboxRetention, err = time.ParseDuration(get("RITORNO_INBOX_RETENTION")); err != nil || cfg.InboxRetention <= 0 {
-		return Config{}, configErrorf("RITORNO_INBOX_RETENTION %q is not a positive duration like 720h", get("RITORNO_INBOX_RETENTION"))
-	}
-	if cfg.MaxBodyBytes, err = strconv.ParseInt(get("RITORNO_MAX_BODY_BYTES"), 10, 64); err != nil || cfg.MaxBodyBytes < 1024 {
-		return Config{}, configErrorf("RITORNO_MAX_BODY_BYTES %q must be a whole number of bytes, at least 1024", get("RITORNO_MAX_BODY_BYTES"))
-	}
 	if raw := getenv("RITORNO_ENCRYPTION_KEY"); raw != "" {
 		key, err := secrets.ParseKey(raw)
 		if err != nil {
@@ -180,6 +135,68 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, configErrorf("RITORNO_ENCRYPTION_KEY is required with PostgreSQL (generate one with: openssl rand -hex 32)")
 	}
 	return cfg, nil
+}
+
+// checkAddresses checks the addresses: the API version, listen address, app URL and
+// database URL.
+func (c *Config) checkAddresses() error {
+	if !shopifyAPIVersion.MatchString(c.ShopifyAPIVersion) {
+		return configErrorf("SHOPIFY_API_VERSION %q is not a release like 2026-07", c.ShopifyAPIVersion)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return configErrorf("RITORNO_ADDR %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return configErrorf("RITORNO_APP_URL %q must be an absolute http(s) URL", c.AppURL)
+	}
+	if c.DatabaseURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return configErrorf("RITORNO_DATABASE_URL must be a postgres:// URL (unset it for the embedded database)")
+		}
+		if u, err := url.Parse(c.DatabaseURL); err != nil || u.Host == "" {
+			return configErrorf("RITORNO_DATABASE_URL is malformed: want postgres://user:password@host:port/database")
+		}
+	}
+	return nil
+}
+
+// parseSettings reads the settings that are not addresses: log level, switches, limits.
+func (c *Config) parseSettings(get func(string) string) error {
+	if err := c.LogLevel.UnmarshalText([]byte(get("RITORNO_LOG_LEVEL"))); err != nil {
+		return configErrorf("RITORNO_LOG_LEVEL %q is not one of debug, info, warn, error", get("RITORNO_LOG_LEVEL"))
+	}
+	migrate, err := strconv.ParseBool(get("RITORNO_MIGRATE_ON_START"))
+	if err != nil {
+		return configErrorf("RITORNO_MIGRATE_ON_START %q is not true or false", get("RITORNO_MIGRATE_ON_START"))
+	}
+	c.MigrateOnStart = migrate
+	if c.WooAllowHTTP, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_HTTP")); err != nil {
+		return configErrorf("RITORNO_WOOCOMMERCE_ALLOW_HTTP %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_HTTP"))
+	}
+	if c.WooAllowPrivate, err = strconv.ParseBool(get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE")); err != nil {
+		return configErrorf("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE %q is not true or false", get("RITORNO_WOOCOMMERCE_ALLOW_PRIVATE"))
+	}
+	if c.TrustProxy, err = strconv.ParseBool(get("RITORNO_TRUST_PROXY")); err != nil {
+		return configErrorf("RITORNO_TRUST_PROXY %q is not true or false", get("RITORNO_TRUST_PROXY"))
+	}
+	switch demo := get("RITORNO_DEMO"); demo {
+	case "auto":
+		c.Demo = c.DatabaseURL == ""
+	default:
+		if c.Demo, err = strconv.ParseBool(demo); err != nil {
+			return configErrorf("RITORNO_DEMO %q is not auto, true or false", demo)
+		}
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("RITORNO_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
+		return configErrorf("RITORNO_SHUTDOWN_TIMEOUT %q is not a positive duration like 25s", get("RITORNO_SHUTDOWN_TIMEOUT"))
+	}
+	if c.InboxRetention, err = time.ParseDuration(get("RITORNO_INBOX_RETENTION")); err != nil || c.InboxRetention <= 0 {
+		return configErrorf("RITORNO_INBOX_RETENTION %q is not a positive duration like 720h", get("RITORNO_INBOX_RETENTION"))
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(get("RITORNO_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
+		return configErrorf("RITORNO_MAX_BODY_BYTES %q must be a whole number of bytes, at least 1024", get("RITORNO_MAX_BODY_BYTES"))
+	}
+	return nil
 }
 
 // shopifyAPIVersion is a quarterly release or "unstable".

@@ -112,66 +112,11 @@ func demoShop(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (
 // price, in stock) and its orders, every date moved by whole days so that the last
 // falls yesterday.
 func loadDemoData(ctx context.Context, db *store.DB, shop ritorno.Shop, now time.Time) (orders, products int, err error) {
-	opts, err := transactions.Preset("online-retail")
+	lines, err := demoLines(shop, now)
 	if err != nil {
 		return 0, 0, err
 	}
-	opts.Location = shop.Location()
-	var lines []transactions.Line
-	rd, err := transactions.NewReader(bytes.NewReader(demoTransactions), opts)
-	if err != nil {
-		return 0, 0, err
-	}
-	var last time.Time
-	for {
-		l, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var le *transactions.LineError
-			if errors.As(err, &le) {
-				continue // the sample keeps the data set's few unreadable rows; import skips them too
-			}
-			return 0, 0, err
-		}
-		lines = append(lines, l)
-		if l.Date.After(last) {
-			last = l.Date
-		}
-	}
-	shift := time.Duration(int(now.Sub(last).Hours()/24)-1) * 24 * time.Hour
-	catalog := map[string]*ritorno.Product{}
-	var order []string
-	for i := range lines {
-		l := &lines[i]
-		l.Date = l.Date.Add(shift)
-		p, ok := catalog[l.ProductID]
-		if !ok {
-			id := transactions.ID(l.ProductID)
-			p = &ritorno.Product{ShopID: shop.ID, PlatformID: id, Status: ritorno.ProductActive, PublishedAt: now,
-				PlatformCreatedAt: now, PlatformUpdatedAt: now, ProductType: "gifts",
-				Variants: []ritorno.Variant{{PlatformID: id, Position: 1, SKU: l.ProductID}}}
-			catalog[l.ProductID] = p
-			order = append(order, l.ProductID)
-		}
-		// The latest line names and prices the product.
-		if l.Description != "" {
-			p.Title = demoTitle(l.Description)
-		}
-		p.Variants[0].Price = l.UnitPrice
-	}
-	batch := make([]ritorno.Product, 0, len(order))
-	for _, code := range order {
-		p := catalog[code]
-		if p.Title == "" {
-			p.Title = code
-		}
-		p.Handle = demoHandle(p.Title, code)
-		if p.Variants[0].Price.Amount > 0 {
-			batch = append(batch, *p)
-		}
-	}
+	batch := demoProducts(shop.ID, lines, now)
 	if _, err := db.UpsertProducts(ctx, shop.ID, batch); err != nil {
 		return 0, 0, err
 	}
@@ -195,6 +140,78 @@ func loadDemoData(ctx context.Context, db *store.DB, shop ritorno.Shop, now time
 		return 0, 0, err
 	}
 	return int(im.Counts().Inserted), len(batch), nil
+}
+
+// demoLines reads the sample's lines, moved in time so that the last falls yesterday.
+func demoLines(shop ritorno.Shop, now time.Time) ([]transactions.Line, error) {
+	opts, err := transactions.Preset("online-retail")
+	if err != nil {
+		return nil, err
+	}
+	opts.Location = shop.Location()
+	var lines []transactions.Line
+	rd, err := transactions.NewReader(bytes.NewReader(demoTransactions), opts)
+	if err != nil {
+		return nil, err
+	}
+	var last time.Time
+	for {
+		l, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var le *transactions.LineError
+			if errors.As(err, &le) {
+				continue // the sample keeps the data set's few unreadable rows; import skips them too
+			}
+			return nil, err
+		}
+		lines = append(lines, l)
+		if l.Date.After(last) {
+			last = l.Date
+		}
+	}
+	shift := time.Duration(int(now.Sub(last).Hours()/24)-1) * 24 * time.Hour
+	for i := range lines {
+		lines[i].Date = lines[i].Date.Add(shift)
+	}
+	return lines, nil
+}
+
+// demoProducts is the catalog the lines name, in the order first sold: each product
+// titled and priced by its latest line; one without a price is left out.
+func demoProducts(shopID int64, lines []transactions.Line, now time.Time) []ritorno.Product {
+	catalog := map[string]*ritorno.Product{}
+	var order []string
+	for _, l := range lines {
+		p, ok := catalog[l.ProductID]
+		if !ok {
+			id := transactions.ID(l.ProductID)
+			p = &ritorno.Product{ShopID: shopID, PlatformID: id, Status: ritorno.ProductActive, PublishedAt: now,
+				PlatformCreatedAt: now, PlatformUpdatedAt: now, ProductType: "gifts",
+				Variants: []ritorno.Variant{{PlatformID: id, Position: 1, SKU: l.ProductID}}}
+			catalog[l.ProductID] = p
+			order = append(order, l.ProductID)
+		}
+		// The latest line names and prices the product.
+		if l.Description != "" {
+			p.Title = demoTitle(l.Description)
+		}
+		p.Variants[0].Price = l.UnitPrice
+	}
+	batch := make([]ritorno.Product, 0, len(order))
+	for _, code := range order {
+		p := catalog[code]
+		if p.Title == "" {
+			p.Title = code
+		}
+		p.Handle = demoHandle(p.Title, code)
+		if p.Variants[0].Price.Amount > 0 {
+			batch = append(batch, *p)
+		}
+	}
+	return batch
 }
 
 // demoBestSeller is the product the demo page opens on: the one in most orders.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/transactions"
 	"github.com/ritorno/ritorno/woocommerce"
 )
@@ -170,15 +171,11 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	defer f.Close()
 	info, _ := f.Stat()
 
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	if loc, err := time.LoadLocation(shop.Timezone); err == nil && shop.Timezone != "" {
 		opts.Location = loc // dates without a zone are the shop's local time
 	}
@@ -188,6 +185,30 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	prog := newProgress(stderr, info.Size())
 	start := time.Now()
 
+	err = importFile(ctx, f, db, shop, opts, im, sum, prog)
+	if err == nil {
+		err = im.Flush(ctx)
+	}
+	prog.done()
+	sum.noteCurrencies(shop.Currency)
+	sum.Orders = im.Counts()
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.PerSec = float64(sum.Orders.Inserted+sum.Orders.Updated+sum.Orders.Unchanged) / sum.Seconds
+	}
+	if err != nil {
+		writeJSON(stdout, sum) // what was written before the failure stays written
+		return err
+	}
+	if err := writeJSON(stdout, sum); err != nil {
+		return err
+	}
+	return sum.verdict()
+}
+
+// importFile imports the file in the format its first bytes show.
+func importFile(ctx context.Context, f *os.File, db *store.DB, shop ritorno.Shop, opts transactions.Options, im *history.Importer,
+	sum *importSummary, prog *progress) (err error) {
 	// Progress is the share of the file read (compressed bytes for a gzip file).
 	counted := &countingReader{r: f}
 	br := bufio.NewReaderSize(counted, 1<<16)
@@ -212,24 +233,7 @@ func runImport(ctx context.Context, cfg Config, args []string, stdout, stderr io
 			sum.Products = &products
 		}
 	}
-	if err == nil {
-		err = im.Flush(ctx)
-	}
-	prog.done()
-	sum.noteCurrencies(shop.Currency)
-	sum.Orders = im.Counts()
-	sum.Seconds = time.Since(start).Seconds()
-	if sum.Seconds > 0 {
-		sum.PerSec = float64(sum.Orders.Inserted+sum.Orders.Updated+sum.Orders.Unchanged) / sum.Seconds
-	}
-	if err != nil {
-		writeJSON(stdout, sum) // what was written before the failure stays written
-		return err
-	}
-	if err := writeJSON(stdout, sum); err != nil {
-		return err
-	}
-	return sum.verdict()
+	return err
 }
 
 // verdict fails an import that refused its file: no row read, no order written from a CSV

@@ -39,112 +39,30 @@ func gunzipPeek(head []byte) []byte {
 	return out[:n]
 }
 
-// bulkImportPage is how many products or customers are written per transaction.
-const bulkImportPage = 500
-
-// importShopifyJSONL imports a Shopify bulk export. The file is read backwards, so that
-// every child line (a variant, a line item) is met before its parent and each object is
+// importShopifyJSONL imports a Shopify bulk export: orders through im, products and
+// customers through a history.RecordImporter. The file is read backwards, so that every
+// child line (a variant, a line item) is met before its parent and each object is
 // complete when written; memory holds only children whose parent is still ahead. A gzip
 // file is first decompressed to a temporary file, since reading backwards needs one.
 func importShopifyJSONL(ctx context.Context, f *os.File, db *store.DB, shop ritorno.Shop, im *history.Importer, sum *importSummary, prog *progress) error {
-	var head [2]byte
-	if _, err := f.ReadAt(head[:], 0); err != nil {
-		return ritorno.Errorf(ritorno.EINVALID, "read %s: %v", f.Name(), err)
+	src, cleanup, err := seekableInput(f)
+	if err != nil {
+		return err
 	}
-	src := f
-	if isGzip(head[:]) {
-		tmp, err := gunzipToTemp(f)
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		src = tmp
-	}
+	defer cleanup()
 	info, err := src.Stat()
 	if err != nil {
 		return err
 	}
 	size := info.Size()
 	prog.total = size
-
-	var products []ritorno.Product
-	var customers []ritorno.Customer
-	count := func(dst **history.ImportCounts, ws []ritorno.Write) {
-		if *dst == nil {
-			*dst = &history.ImportCounts{}
-		}
-		for _, w := range ws {
-			switch w {
-			case ritorno.WriteInserted:
-				(*dst).Inserted++
-			case ritorno.WriteUpdated:
-				(*dst).Updated++
-			default:
-				(*dst).Unchanged++
-			}
-		}
-	}
-	flush := func() error {
-		if len(products) > 0 {
-			ws, err := db.UpsertProducts(ctx, shop.ID, products)
-			if err != nil {
-				return err
-			}
-			count(&sum.Products, ws)
-			products = products[:0]
-		}
-		if len(customers) > 0 {
-			ws, err := db.UpsertCustomers(ctx, shop.ID, customers)
-			if err != nil {
-				return err
-			}
-			count(&sum.Customers, ws)
-			customers = customers[:0]
-		}
-		return nil
-	}
-
+	records := history.NewRecordImporter(db, shop.ID, 0)
+	defer func() { sum.Products, sum.Customers = records.Counts() }()
 	objects := int64(0)
 	err = shopify.ReadBulkReverse(src, size, func(root shopify.BulkObject, children []shopify.BulkObject, resume int64) error {
 		sum.Lines += 1 + int64(len(children))
-		raws := make([]json.RawMessage, len(children))
-		for i, c := range children {
-			raws[i] = c.Raw
-		}
-		where := fmt.Sprintf("%.60s (byte %d)", root.ID, root.Offset)
-		var err error
-		switch root.Type {
-		case "Order":
-			var o ritorno.Order
-			if o, err = shopify.DecodeBulkOrder(root.Raw, raws); err == nil {
-				if err = im.Add(ctx, o); err == nil {
-					sum.saw(o.PlacedAt())
-				}
-			}
-		case "Product":
-			var p ritorno.Product
-			if p, err = shopify.DecodeBulkProduct(root.Raw, raws, shop.Currency); err == nil {
-				products = append(products, p)
-			}
-		case "Customer":
-			var c ritorno.Customer
-			if c, err = shopify.DecodeBulkCustomer(root.Raw); err == nil {
-				customers = append(customers, c)
-			}
-		default:
-			err = ritorno.Errorf(ritorno.EINVALID, "%s objects are not imported", root.Type)
-		}
-		if err != nil {
-			if ritorno.ErrorCode(err) != ritorno.EINVALID {
-				return err
-			}
-			sum.skip(where, err)
-		}
-		if len(products)+len(customers) >= bulkImportPage {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := importBulkObject(ctx, shop, root, children, im, records, sum); err != nil {
+			return err
 		}
 		if objects++; objects%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -157,7 +75,61 @@ func importShopifyJSONL(ctx context.Context, f *os.File, db *store.DB, shop rito
 	if err != nil {
 		return err
 	}
-	return flush()
+	return records.Flush(ctx)
+}
+
+// importBulkObject decodes one object of a bulk export and queues it; one that cannot be
+// decoded, or an order the Importer refuses, is counted as skipped.
+func importBulkObject(ctx context.Context, shop ritorno.Shop, root shopify.BulkObject, children []shopify.BulkObject,
+	im *history.Importer, records *history.RecordImporter, sum *importSummary) error {
+	raws := make([]json.RawMessage, len(children))
+	for i, c := range children {
+		raws[i] = c.Raw
+	}
+	var err error
+	switch root.Type {
+	case "Order":
+		var o ritorno.Order
+		if o, err = shopify.DecodeBulkOrder(root.Raw, raws); err == nil {
+			if err = im.Add(ctx, o); err == nil {
+				sum.saw(o.PlacedAt())
+			}
+		}
+	case "Product":
+		var p ritorno.Product
+		if p, err = shopify.DecodeBulkProduct(root.Raw, raws, shop.Currency); err == nil {
+			return records.AddProduct(ctx, p) // a failed write fails the import
+		}
+	case "Customer":
+		var c ritorno.Customer
+		if c, err = shopify.DecodeBulkCustomer(root.Raw); err == nil {
+			return records.AddCustomer(ctx, c)
+		}
+	default:
+		err = ritorno.Errorf(ritorno.EINVALID, "%s objects are not imported", root.Type)
+	}
+	if err != nil && ritorno.ErrorCode(err) == ritorno.EINVALID {
+		sum.skip(fmt.Sprintf("%.60s (byte %d)", root.ID, root.Offset), err)
+		return nil
+	}
+	return err
+}
+
+// seekableInput is f, or for a gzip file a decompressed temporary copy; cleanup removes
+// the copy.
+func seekableInput(f *os.File) (src *os.File, cleanup func(), err error) {
+	var head [2]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return nil, nil, ritorno.Errorf(ritorno.EINVALID, "read %s: %v", f.Name(), err)
+	}
+	if !isGzip(head[:]) {
+		return f, func() {}, nil
+	}
+	tmp, err := gunzipToTemp(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tmp, func() { tmp.Close(); os.Remove(tmp.Name()) }, nil
 }
 
 // gunzipToTemp decompresses f into a temporary file, removed by the caller.

@@ -10,16 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	_ "time/tzdata" // shop time zones must resolve in a minimal container image too
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/secrets"
-	"github.com/ritorno/ritorno/store"
 )
 
 // Exit statuses.
@@ -262,35 +258,6 @@ func printEnvHelp(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-28s %s [%s]\n", e.name, e.help, def)
 	}
-}
-
-// openDatabase resolves the encryption key and opens the database. Failures are
-// configuration errors: the operator must fix the URL, the server or the key. A command
-// that does not create the database (cfg.openExisting) finds the embedded one or fails,
-// rather than leaving a new empty database and key in whatever folder it was run from.
-func openDatabase(ctx context.Context, cfg *Config) (*store.DB, error) {
-	if cfg.openExisting && cfg.embedded() {
-		if _, err := os.Stat(cfg.dbFile()); errors.Is(err, fs.ErrNotExist) {
-			where := cfg.dbFile()
-			if abs, err := filepath.Abs(where); err == nil {
-				where = abs
-			}
-			return nil, ritorno.Errorf(ritorno.ENOTFOUND,
-				"no database at %s: run `ritorno serve` or `ritorno migrate` there first, or set RITORNO_DATABASE_URL", where)
-		}
-	}
-	if err := cfg.resolveEncryptionKey(); err != nil {
-		return nil, err
-	}
-	cipher, err := secrets.New(cfg.EncryptionKey)
-	if err != nil {
-		return nil, configErrorf("encryption key: %v", err)
-	}
-	db, err := store.Open(ctx, cfg.dsn(), cipher)
-	if err != nil {
-		return nil, configErrorf("database %s: %v", redactDSN(cfg.dsn()), err)
-	}
-	return db, nil
 }
 
 // flagSetsKey carries a recorder of the flag sets a command line parsed (tests only).

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
-	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/transactions"
@@ -69,51 +68,16 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	if *shopArg == "" || fs.NArg() > 0 {
 		return usageErrorf("recommend needs --shop (see ritorno recommend --help)")
 	}
-	req := recommend.Request{Limit: *limit, Now: time.Now()}
-	var cart []string
-	if *cartArg != "" {
-		for _, s := range strings.Split(*cartArg, ",") {
-			if s = strings.TrimSpace(s); s == "" {
-				return usageErrorf("recommend: --cart has an empty product between its commas")
-			}
-			cart = append(cart, s)
-		}
-	}
-	switch {
-	case *customer != 0 && *email != "":
-		return usageErrorf("recommend: --customer or --email, not both")
-	case *customer < 0:
-		return usageErrorf("recommend: --customer must be a customer id")
-	case *customer > 0:
-		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(*customer, ""))
-	case *email != "":
-		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(0, *email))
-	}
-	switch p := *placement; {
-	case p != "":
-		req.Placement = recommend.Placement(p)
-		if !slices.Contains([]string{"product", "cart", "thank_you", "for_you"}, p) {
-			return usageErrorf("recommend: --placement %q is not one of product, cart, thank_you, for_you", p)
-		}
-	case *product != "":
-		req.Placement = recommend.PlacementProduct
-	case len(cart) > 0:
-		req.Placement = recommend.PlacementCart
-	case req.Customer != 0:
-		req.Placement = recommend.PlacementForYou
-	default:
-		return usageErrorf("recommend needs --product, --cart or a customer (see ritorno recommend --help)")
+	req, cart, err := recommendRequest(*limit, *product, *cartArg, *customer, *email, *placement)
+	if err != nil {
+		return err
 	}
 
-	db, err := openMigrated(ctx, &cfg)
+	db, shop, err := openShop(ctx, &cfg, *shopArg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	shop, err := findShop(ctx, db, *shopArg)
-	if err != nil {
-		return err
-	}
 	// An unknown product is an error: the engine would answer with best-sellers.
 	if *product != "" {
 		if req.ProductID, err = resolveProduct(ctx, db, shop, *product); err != nil {
@@ -127,6 +91,53 @@ func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writ
 		}
 		req.Cart = append(req.Cart, id)
 	}
+	return recommendAndPrint(ctx, db, shop, req, stdout)
+}
+
+// recommendRequest is the request recommend's flags describe, and the cart's products as
+// named (resolved once the database is open).
+func recommendRequest(limit int, product, cartArg string, customer int64, email, placement string) (recommend.Request, []string, error) {
+	req := recommend.Request{Limit: limit, Now: time.Now()}
+	var cart []string
+	if cartArg != "" {
+		for _, s := range strings.Split(cartArg, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				return req, nil, usageErrorf("recommend: --cart has an empty product between its commas")
+			}
+			cart = append(cart, s)
+		}
+	}
+	switch {
+	case customer != 0 && email != "":
+		return req, nil, usageErrorf("recommend: --customer or --email, not both")
+	case customer < 0:
+		return req, nil, usageErrorf("recommend: --customer must be a customer id")
+	case customer > 0:
+		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(customer, ""))
+	case email != "":
+		req.Customer = ritorno.BuyerKey(ritorno.BuyerFor(0, email))
+	}
+	switch p := placement; {
+	case p != "":
+		req.Placement = recommend.Placement(p)
+		if !slices.Contains([]string{"product", "cart", "thank_you", "for_you"}, p) {
+			return req, nil, usageErrorf("recommend: --placement %q is not one of product, cart, thank_you, for_you", p)
+		}
+	case product != "":
+		req.Placement = recommend.PlacementProduct
+	case len(cart) > 0:
+		req.Placement = recommend.PlacementCart
+	case req.Customer != 0:
+		req.Placement = recommend.PlacementForYou
+	default:
+		return req, nil, usageErrorf("recommend needs --product, --cart or a customer (see ritorno recommend --help)")
+	}
+	return req, cart, nil
+}
+
+// recommendAndPrint builds the shop's model, asks it and prints the answer with the
+// build's time and size.
+func recommendAndPrint(ctx context.Context, db *store.DB, shop ritorno.Shop, req recommend.Request, stdout io.Writer) error {
 	svc := &recommend.Service{Store: db}
 	svc.Warm(shop.ID)
 	start := time.Now()
@@ -180,37 +191,4 @@ func resolveProduct(ctx context.Context, db *store.DB, shop ritorno.Shop, ref st
 		}
 	}
 	return 0, ritorno.Errorf(ritorno.ENOTFOUND, "no product %q in shop %s (looked up by platform id, handle and SKU)", ref, shop.Domain)
-}
-
-// adminRecommendations implements app.Recommendations: the engine's answers and status,
-// the controls as stored.
-type adminRecommendations struct {
-	db  *store.DB
-	svc *recommend.Service
-}
-
-var _ app.Recommendations = adminRecommendations{}
-
-func (r adminRecommendations) Recommend(ctx context.Context, shopID int64, req recommend.Request) (recommend.Response, error) {
-	return r.svc.Recommend(ctx, shopID, req)
-}
-
-func (r adminRecommendations) Status(shopID int64) recommend.Status { return r.svc.Status(shopID) }
-
-func (r adminRecommendations) Controls(ctx context.Context, shopID int64) (ritorno.RecommendControls, error) {
-	return r.db.RecommendControls(ctx, shopID)
-}
-
-// SetControls stores the controls and has the engine apply them on its next round (other
-// servers notice them by their new UpdatedAt).
-func (r adminRecommendations) SetControls(ctx context.Context, shopID int64, c ritorno.RecommendControls) error {
-	if err := r.db.SetRecommendControls(ctx, shopID, c); err != nil {
-		return err
-	}
-	r.svc.ControlsChanged(shopID)
-	return nil
-}
-
-func (r adminRecommendations) Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error) {
-	return r.db.RecommendationPerformance(ctx, shopID, from, to)
 }

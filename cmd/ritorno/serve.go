@@ -100,21 +100,8 @@ type Main struct {
 // Open wires everything and binds the listener; it serves nothing yet.
 func (m *Main) Open(ctx context.Context) error {
 	// Database and schema; the effective configuration is logged once, secrets masked.
-	db, err := openDatabase(ctx, &m.cfg)
-	if err != nil {
+	if err := m.openDB(ctx); err != nil {
 		return err
-	}
-	m.db = db
-	m.log.Info("starting", m.cfg.logAttrs()...)
-	if m.cfg.MigrateOnStart {
-		applied, err := db.Migrate(ctx)
-		if err != nil {
-			db.Close()
-			return fmt.Errorf("migrate: %w", err)
-		}
-		for _, mg := range applied {
-			m.log.Info("migration applied", "version", mg.Version, "name", mg.Name)
-		}
 	}
 
 	// Metrics: a registry of our own, not the global default (no globals).
@@ -150,19 +137,57 @@ func (m *Main) Open(ctx context.Context) error {
 		Registry:    m.registry,
 	})
 
+	// The demo shop, when on, and the surfaces: merchant, shopper, webhooks.
+	surfaces, err := m.surfaces(ctx, shopifyAuth)
+	if err != nil {
+		m.db.Close()
+		return err
+	}
+
+	// HTTP.
+	if err := m.listen(surfaces); err != nil {
+		m.db.Close()
+		return err
+	}
+	return nil
+}
+
+// openDB opens the database and applies pending migrations when configured to.
+func (m *Main) openDB(ctx context.Context) error {
+	db, err := openDatabase(ctx, &m.cfg)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	m.log.Info("starting", m.cfg.logAttrs()...)
+	if m.cfg.MigrateOnStart {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, mg := range applied {
+			m.log.Info("migration applied", "version", mg.Version, "name", mg.Name)
+		}
+	}
+	return nil
+}
+
+// surfaces builds the HTTP surfaces: the webhook receiver, the merchant's app, the
+// shopper's storefront and widget, and the demo when on.
+func (m *Main) surfaces(ctx context.Context, shopifyAuth *shopifyAuth) ([]func(gin.IRouter), error) {
 	// The demo shop, when on: its store pages, and its admin through a signed link that
 	// runServe prints (app.SignAdminLink), since it has no Shopify admin.
 	var demo *storefront.Demo
 	if m.cfg.Demo {
 		var shop ritorno.Shop
+		var err error
 		if demo, shop, err = openDemo(ctx, m.cfg, m.db, m.log.With("component", "demo")); err != nil {
-			db.Close()
-			return err
+			return nil, err
 		}
 		m.demoShop = shop.Domain
 		if m.demoAdminURL, _, err = adminLink(m.cfg, shop, time.Now(), demoAdminLinkTTL); err != nil {
-			db.Close()
-			return err
+			return nil, err
 		}
 	}
 
@@ -187,8 +212,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if demo != nil {
 		surfaces = append(surfaces, demo.Register)
 	}
+	return surfaces, nil
+}
 
-	// HTTP.
+// listen builds the router and binds the listener.
+func (m *Main) listen(surfaces []func(gin.IRouter)) error {
 	m.handler = newRouter(m.log, m.registry, m.db, m.cfg.MaxBodyBytes, surfaces...)
 	if m.hooks.extraRoutes != nil {
 		m.hooks.extraRoutes(m.handler)
@@ -203,7 +231,6 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ln, err := net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
-		db.Close()
 		return configErrorf("listen on %s: %v", m.cfg.Addr, err)
 	}
 	m.listener = ln
@@ -323,13 +350,6 @@ func newRouter(log *slog.Logger, reg *prometheus.Registry, db *store.DB, maxBody
 		register(r)
 	}
 	return r
-}
-
-// historyStore lets history apply a batch of deliveries in one store transaction.
-type historyStore struct{ *store.DB }
-
-func (s historyStore) InTransaction(ctx context.Context, fn func(history.Store) error) error {
-	return s.DB.InTransaction(ctx, func(tx *store.DB) error { return fn(historyStore{tx}) })
 }
 
 // warmRecommendations asks for the models of every installed shop, so that the first

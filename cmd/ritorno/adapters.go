@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/analytics"
 	"github.com/ritorno/ritorno/app"
 	"github.com/ritorno/ritorno/history"
+	"github.com/ritorno/ritorno/recommend"
 	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/woocommerce"
 )
 
-// Adapters between the install surface (app), the backfill engine (history) and the
-// platform packages: the only place they meet (ARCHITECTURE "What may import what").
+// Adapters between the surfaces (app), the engines (history, analytics, recommend), the
+// store and the platform packages: the only place they meet (ARCHITECTURE "What may
+// import what").
 
 // platformHTTP is how Ritorno reaches the platforms; tests point it at their fakes.
 type platformHTTP struct {
@@ -225,4 +228,101 @@ func backfillSources(cfg Config, db *store.DB, auth *shopifyAuth, tokens *shopif
 		}
 		return nil, ritorno.Errorf(ritorno.EINVALID, "no backfill for platform %q", shop.Platform)
 	}
+}
+
+// historyStore lets history apply a batch of deliveries in one store transaction.
+type historyStore struct{ *store.DB }
+
+func (s historyStore) InTransaction(ctx context.Context, fn func(history.Store) error) error {
+	return s.DB.InTransaction(ctx, func(tx *store.DB) error { return fn(historyStore{tx}) })
+}
+
+var _ history.BuyerReader = historyStore{}
+
+// BuyerOrders is a page of a buyer's orders, for history.HistoryOf.
+func (s historyStore) BuyerOrders(ctx context.Context, shopID int64, buyer ritorno.Buyer, after int64) ([]ritorno.Order, error) {
+	return s.ListOrders(ctx, shopID, store.OrderFilter{Buyer: buyer, After: after})
+}
+
+// adminInsights implements app.Insights: period figures computed from the stored orders
+// by analytics, per-buyer insights read as precomputed.
+type adminInsights struct {
+	db  *store.DB
+	svc *analytics.Service
+}
+
+var _ app.Insights = adminInsights{}
+
+func newAdminInsights(db *store.DB) adminInsights {
+	return adminInsights{db: db, svc: analytics.NewService(db, nil)}
+}
+
+func (s adminInsights) Period(ctx context.Context, shopID int64, from, to, lookbackFrom time.Time) (analytics.ShopFigures, error) {
+	return s.svc.Period(ctx, shopID, from, to, lookbackFrom)
+}
+
+func (s adminInsights) Cohorts(ctx context.Context, shopID int64) (analytics.CohortTable, error) {
+	return s.svc.Cohorts(ctx, shopID)
+}
+
+func (s adminInsights) ShopInsight(ctx context.Context, shopID int64) (ritorno.ShopInsight, error) {
+	return s.db.ShopInsight(ctx, shopID)
+}
+
+func (s adminInsights) Segments(ctx context.Context, shopID int64) ([]app.SegmentRow, error) {
+	shop, err := s.db.Shop(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	sums, err := s.db.SegmentSummaries(ctx, shopID, shop.Currency)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]app.SegmentRow, len(sums))
+	for i, r := range sums {
+		rows[i] = app.SegmentRow{Segment: r.Segment, Customers: r.Customers, NetSpent: r.NetSpent,
+			MeanExpectedValue: r.MeanExpectedValue, PredictedCustomers: r.PredictedCustomers}
+	}
+	return rows, nil
+}
+
+func (s adminInsights) Customers(ctx context.Context, shopID int64, q app.CustomerQuery) ([]ritorno.CustomerInsight, int64, error) {
+	return s.db.ListCustomerInsights(ctx, shopID, store.InsightFilter{Segment: q.Segment, Query: q.Q, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+}
+
+func (s adminInsights) Customer(ctx context.Context, shopID, key int64) (ritorno.CustomerInsight, error) {
+	return s.db.CustomerInsight(ctx, shopID, key)
+}
+
+// adminRecommendations implements app.Recommendations: the engine's answers and status,
+// the controls as stored.
+type adminRecommendations struct {
+	db  *store.DB
+	svc *recommend.Service
+}
+
+var _ app.Recommendations = adminRecommendations{}
+
+func (r adminRecommendations) Recommend(ctx context.Context, shopID int64, req recommend.Request) (recommend.Response, error) {
+	return r.svc.Recommend(ctx, shopID, req)
+}
+
+func (r adminRecommendations) Status(shopID int64) recommend.Status { return r.svc.Status(shopID) }
+
+func (r adminRecommendations) Controls(ctx context.Context, shopID int64) (ritorno.RecommendControls, error) {
+	return r.db.RecommendControls(ctx, shopID)
+}
+
+// SetControls stores the controls and has the engine apply them on its next round (other
+// servers notice them by their new UpdatedAt).
+func (r adminRecommendations) SetControls(ctx context.Context, shopID int64, c ritorno.RecommendControls) error {
+	if err := r.db.SetRecommendControls(ctx, shopID, c); err != nil {
+		return err
+	}
+	r.svc.ControlsChanged(shopID)
+	return nil
+}
+
+func (r adminRecommendations) Performance(ctx context.Context, shopID int64, from, to time.Time) (ritorno.RecommendationPerformance, error) {
+	return r.db.RecommendationPerformance(ctx, shopID, from, to)
 }
