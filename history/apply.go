@@ -47,7 +47,8 @@ type Applier struct {
 
 // ShopCache remembers found shops for a short time (a shopcache.Cache).
 type ShopCache interface {
-	ByID(ctx context.Context, id int64, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	ByID(ctx context.Context, id int64,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
 	Forget(id int64)
 }
 
@@ -56,7 +57,8 @@ const shopTTL = 5 * time.Second
 
 // NewApplier returns an Applier for the given platform adapters.
 func NewApplier(store Store, platforms ...ritorno.Platform) *Applier {
-	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now, shops: shopcache.New(shopTTL, nil)}
+	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now,
+		shops: shopcache.New(shopTTL, nil)}
 	for _, p := range platforms {
 		a.platforms[p.Name()] = p
 	}

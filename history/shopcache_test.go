@@ -34,8 +34,8 @@ func TestApplierForgetsUninstalledShopInSharedCache(t *testing.T) {
 			return shop
 		}
 		uninstall := func(shop ritorno.Shop) ritorno.Delivery {
-			return ritorno.Delivery{Platform: ritorno.Shopify, ShopID: shop.ID, ShopDomain: shop.Domain, Topic: "app/uninstalled",
-				Body: []byte(`{"id":1,"domain":"` + shop.Domain + `"}`)}
+			return ritorno.Delivery{Platform: ritorno.Shopify, ShopID: shop.ID, ShopDomain: shop.Domain,
+				Topic: "app/uninstalled", Body: []byte(`{"id":1,"domain":"` + shop.Domain + `"}`)}
 		}
 
 		one := mustBackfillShop(t, db, "one.myshopify.com")

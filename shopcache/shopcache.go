@@ -21,6 +21,10 @@ import (
 // is rare.
 const MaxEntries = 10_000
 
+// Load reads a shop from the database: the caller's lookup by id, domain or key. An alias,
+// so that consumers can declare the same method with the plain func type.
+type Load = func(context.Context) (ritorno.Shop, error)
+
 // Cache is safe for concurrent use.
 type Cache struct {
 	ttl     time.Duration
@@ -43,17 +47,18 @@ func New(ttl time.Duration, now func() time.Time) *Cache {
 }
 
 // ByID returns the shop with this id, calling load on a miss.
-func (c *Cache) ByID(ctx context.Context, id int64, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error) {
+func (c *Cache) ByID(ctx context.Context, id int64, load Load) (ritorno.Shop, error) {
 	return c.get(ctx, "id:"+strconv.FormatInt(id, 10), load)
 }
 
 // ByDomain returns the platform's shop at this domain, calling load on a miss.
-func (c *Cache) ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error) {
+func (c *Cache) ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string,
+	load Load) (ritorno.Shop, error) {
 	return c.get(ctx, "domain:"+string(platform)+":"+domain, load)
 }
 
 // ByConnectionKey returns the shop of a WooCommerce connection key, calling load on a miss.
-func (c *Cache) ByConnectionKey(ctx context.Context, key string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error) {
+func (c *Cache) ByConnectionKey(ctx context.Context, key string, load Load) (ritorno.Shop, error) {
 	return c.get(ctx, "key:"+key, load)
 }
 
@@ -69,7 +74,7 @@ func (c *Cache) Forget(id int64) {
 	}
 }
 
-func (c *Cache) get(ctx context.Context, key string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error) {
+func (c *Cache) get(ctx context.Context, key string, load Load) (ritorno.Shop, error) {
 	now := c.now()
 	c.mu.Lock()
 	hit, ok := c.entries[key]

@@ -34,8 +34,10 @@ type Shops interface {
 // it changes its status). Only hits are kept, so a new shop is seen at once; a shop
 // uninstalled on another replica is served for at most the cache's TTL more.
 type ShopCache interface {
-	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
-	ByConnectionKey(ctx context.Context, key string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	ByConnectionKey(ctx context.Context, key string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
 }
 
 // Recommender answers a shop's recommendation requests from precomputed models.

@@ -43,7 +43,8 @@ type Shops interface {
 // the cache's TTL more; its deliveries then fail in processing (shop not found) and stay
 // visible in the inbox.
 type ShopCache interface {
-	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
 }
 
 // ShopifyVerifier checks a Shopify delivery's HMAC header against the app secrets.
