@@ -42,18 +42,34 @@ func (a *App) needRecommendations(c *gin.Context) {
 
 // recommendationItemResponse is one recommended product as the admin sees it.
 type recommendationItemResponse struct {
-	ProductID string             `json:"product_id"`
-	VariantID string             `json:"variant_id"`
-	Title     string             `json:"title"`
-	Handle    string             `json:"handle"`
-	ImageURL  string             `json:"image_url,omitempty"`
-	Price     moneyResponse      `json:"price"`
-	Kind      string             `json:"kind"`
-	Source    string             `json:"source"`
-	Score     float64            `json:"score"`
-	Reason    string             `json:"reason"`
-	Evidence  recommend.Evidence `json:"evidence"`
+	ProductID string           `json:"product_id"`
+	VariantID string           `json:"variant_id"`
+	Title     string           `json:"title"`
+	Handle    string           `json:"handle"`
+	ImageURL  string           `json:"image_url,omitempty"`
+	Price     moneyResponse    `json:"price"`
+	Kind      string           `json:"kind"`
+	Source    string           `json:"source"`
+	Score     float64          `json:"score"`
+	Reason    string           `json:"reason"`
+	Evidence  evidenceResponse `json:"evidence"`
 }
+
+// evidenceResponse is recommend.Evidence, the numbers behind an item's reason; a number
+// that does not apply to the item's kind is left out.
+type evidenceResponse struct {
+	Buyers       int     `json:"buyers"`
+	Orders       int     `json:"orders,omitempty"`
+	Lift         float64 `json:"lift,omitempty"`
+	PriceRatio   float64 `json:"price_ratio,omitempty"`
+	IntervalDays float64 `json:"interval_days,omitempty"`
+	DaysSince    float64 `json:"days_since,omitempty"`
+	Anchor       int64   `json:"anchor,omitempty"`
+}
+
+// evidenceToResponse converts field for field: the DTO has exactly the engine's fields, so
+// a field added there fails to compile here until the admin decides how to show it.
+func evidenceToResponse(e recommend.Evidence) evidenceResponse { return evidenceResponse(e) }
 
 type recommendationsResponse struct {
 	Placement string                       `json:"placement"`
@@ -146,7 +162,7 @@ func (a *App) getRecommendations(c *gin.Context) {
 	for i, it := range res.Items {
 		out.Items[i] = recommendationItemResponse{ProductID: strconv.FormatInt(it.ProductID, 10), VariantID: strconv.FormatInt(it.VariantID, 10),
 			Title: it.Title, Handle: it.Handle, ImageURL: it.ImageURL, Price: moneyToResponse(it.Price), Kind: string(it.Kind),
-			Source: it.Source, Score: roundScore(it.Score), Reason: it.Reason, Evidence: it.Evidence}
+			Source: it.Source, Score: roundScore(it.Score), Reason: it.Reason, Evidence: evidenceToResponse(it.Evidence)}
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -163,7 +179,31 @@ func (a *App) getRecommendationStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, a.cfg.Recommendations.Status(shop.ID))
+	c.JSON(http.StatusOK, statusToResponse(a.cfg.Recommendations.Status(shop.ID)))
+}
+
+// statusResponse is recommend.Status: whether the shop's model is built, when, its size,
+// and why its last build failed.
+type statusResponse struct {
+	Ready   bool               `json:"ready"`
+	BuiltAt time.Time          `json:"built_at,omitzero"`
+	Stats   modelStatsResponse `json:"stats"`
+	Error   string             `json:"error,omitempty"`
+}
+
+type modelStatsResponse struct {
+	ShopID   int64 `json:"shop_id"`
+	Products int   `json:"products"`
+	Catalog  int   `json:"catalog"`
+	Orders   int   `json:"orders"`
+	Buyers   int   `json:"buyers"`
+	Pairs    int   `json:"pairs"`
+	Bytes    int64 `json:"approx_bytes"`
+}
+
+// statusToResponse converts as evidenceToResponse does.
+func statusToResponse(s recommend.Status) statusResponse {
+	return statusResponse{Ready: s.Ready, BuiltAt: s.BuiltAt, Error: s.Error, Stats: modelStatsResponse(s.Stats)}
 }
 
 // controlsDocument is the controls as the admin reads and writes them; ids are strings, as

@@ -106,6 +106,7 @@ func TestRecommendationsGolden(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, `"ready":true`) || !strings.Contains(body, `"orders":5`) {
 			t.Fatalf("status answered %d: %s", status, body)
 		}
+		mustGolden(t, "recommendations_status.json", []byte(body))
 	})
 }
 

@@ -6,10 +6,10 @@ package history
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/shopcache"
 )
 
 // Store is what applying events needs of storage.
@@ -35,26 +35,30 @@ type Applier struct {
 	platforms map[ritorno.PlatformName]ritorno.Platform
 	now       func() time.Time
 
-	// shops caches shop rows for shopTTL: a burst of one shop's deliveries loads it once.
-	// Entries are dropped when this Applier changes the shop's status; another replica's
-	// change is seen within shopTTL (uninstalled shops send no further webhooks, and
-	// shop/redact comes 48 hours after the uninstall).
-	mu    sync.Mutex
-	shops map[int64]cachedShop
+	// shops caches shop rows: a burst of one shop's deliveries loads it once. Entries are
+	// dropped when this Applier changes the shop's status (the cache is shared with the
+	// webhook receiver and the storefront, which then see the change at once); another
+	// replica's change is seen within the TTL (uninstalled shops send no further webhooks,
+	// and shop/redact comes 48 hours after the uninstall).
+	shops ShopCache
 
 	exportFinished func(shopID int64) // see WhenExportFinishes
 }
 
-type cachedShop struct {
-	shop    ritorno.Shop
-	expires time.Time
+// ShopCache remembers found shops for a short time (a shopcache.Cache).
+type ShopCache interface {
+	ByID(ctx context.Context, id int64,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	Forget(id int64)
 }
 
+// shopTTL is the TTL of the Applier's own cache, when none is shared (UseShopCache).
 const shopTTL = 5 * time.Second
 
 // NewApplier returns an Applier for the given platform adapters.
 func NewApplier(store Store, platforms ...ritorno.Platform) *Applier {
-	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now, shops: map[int64]cachedShop{}}
+	a := &Applier{store: store, platforms: map[ritorno.PlatformName]ritorno.Platform{}, now: time.Now,
+		shops: shopcache.New(shopTTL, nil)}
 	for _, p := range platforms {
 		a.platforms[p.Name()] = p
 	}
@@ -183,31 +187,15 @@ func (a *Applier) decode(ctx context.Context, d ritorno.Delivery) (ritorno.Shop,
 }
 
 func (a *Applier) shop(ctx context.Context, id int64) (ritorno.Shop, error) {
-	now := a.now()
-	a.mu.Lock()
-	hit, ok := a.shops[id]
-	a.mu.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.shop, nil
-	}
-	shop, err := a.store.Shop(ctx, id)
-	if err != nil {
-		return ritorno.Shop{}, err
-	}
-	a.mu.Lock()
-	if len(a.shops) > 10000 {
-		clear(a.shops)
-	}
-	a.shops[id] = cachedShop{shop: shop, expires: now.Add(shopTTL)}
-	a.mu.Unlock()
-	return shop, nil
+	return a.shops.ByID(ctx, id, func(ctx context.Context) (ritorno.Shop, error) { return a.store.Shop(ctx, id) })
 }
 
-func (a *Applier) forgetShop(id int64) {
-	a.mu.Lock()
-	delete(a.shops, id)
-	a.mu.Unlock()
-}
+func (a *Applier) forgetShop(id int64) { a.shops.Forget(id) }
+
+// UseShopCache replaces the Applier's own shop cache by one shared with the other readers
+// of shops, so that they forget a shop when the Applier changes its status. Call it before
+// processing starts.
+func (a *Applier) UseShopCache(c ShopCache) { a.shops = c }
 
 // WhenExportFinishes registers fn to be called with the shop's id when a delivery says a
 // platform export of the shop finished (a backfill waits for it). Call it before

@@ -935,15 +935,15 @@ func (m *Model) SetControls(c ritorno.RecommendControls) {
 
 // Stats describe a model's size.
 type Stats struct {
-	ShopID   int64 `json:"shop_id"`
-	Products int   `json:"products"`
-	Catalog  int   `json:"catalog"`
-	Orders   int   `json:"orders"`
-	Buyers   int   `json:"buyers"`
-	Pairs    int   `json:"pairs"`
+	ShopID   int64
+	Products int
+	Catalog  int
+	Orders   int
+	Buyers   int
+	Pairs    int
 	// Bytes is an estimate of the memory the model holds (maps counted at ~48 bytes per
 	// entry beyond their key and value).
-	Bytes int64 `json:"approx_bytes"`
+	Bytes int64
 }
 
 // Stats returns the model's size.

@@ -69,13 +69,13 @@ type Request struct {
 
 // Evidence holds the numbers behind an item's reason.
 type Evidence struct {
-	Buyers       int     `json:"buyers"`                  // distinct customers behind the item
-	Orders       int     `json:"orders,omitempty"`        // orders behind the item
-	Lift         float64 `json:"lift,omitempty"`          // co-purchase rate ÷ the rate by chance
-	PriceRatio   float64 `json:"price_ratio,omitempty"`   // up-sell price ÷ the viewed product's
-	IntervalDays float64 `json:"interval_days,omitempty"` // typical days between purchases
-	DaysSince    float64 `json:"days_since,omitempty"`    // days since the customer's last purchase
-	Anchor       int64   `json:"anchor,omitempty"`        // the product the evidence relates to
+	Buyers       int     // distinct customers behind the item
+	Orders       int     // orders behind the item
+	Lift         float64 // co-purchase rate ÷ the rate by chance
+	PriceRatio   float64 // up-sell price ÷ the viewed product's
+	IntervalDays float64 // typical days between purchases
+	DaysSince    float64 // days since the customer's last purchase
+	Anchor       int64   // the product the evidence relates to
 }
 
 // Item is one recommended product with the variant to show.

@@ -73,10 +73,10 @@ const changesPerRead = 1000
 
 // Status describes a shop's model for operators and the admin.
 type Status struct {
-	Ready   bool      `json:"ready"`
-	BuiltAt time.Time `json:"built_at,omitzero"`
-	Stats   Stats     `json:"stats"`
-	Error   string    `json:"error,omitempty"`
+	Ready   bool
+	BuiltAt time.Time
+	Stats   Stats
+	Error   string
 }
 
 func (s *Service) now() time.Time {

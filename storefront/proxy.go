@@ -117,7 +117,7 @@ func (s *Storefront) verifyProxy(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	shop, err := s.shops.get(c.Request.Context(), "shopify:"+req.Shop, func(ctx context.Context) (ritorno.Shop, error) {
+	shop, err := s.cfg.ShopCache.ByDomain(c.Request.Context(), ritorno.Shopify, req.Shop, func(ctx context.Context) (ritorno.Shop, error) {
 		return s.cfg.Shops.ShopByDomain(ctx, ritorno.Shopify, req.Shop)
 	})
 	switch {

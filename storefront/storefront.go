@@ -11,13 +11,13 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ritorno/ritorno"
 	"github.com/ritorno/ritorno/recommend"
+	"github.com/ritorno/ritorno/shopcache"
 	"github.com/ritorno/ritorno/web"
 )
 
@@ -27,6 +27,17 @@ type Shops interface {
 	ShopByDomain(ctx context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error)
 	ShopByConnectionKey(ctx context.Context, key string) (ritorno.Shop, error)
 	Credentials(ctx context.Context, shopID int64) (ritorno.ShopCredentials, error)
+}
+
+// ShopCache remembers found shops for a short time, so that a burst of widget requests
+// costs one lookup (a shopcache.Cache, shared with the applier, which forgets a shop when
+// it changes its status). Only hits are kept, so a new shop is seen at once; a shop
+// uninstalled on another replica is served for at most the cache's TTL more.
+type ShopCache interface {
+	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
+	ByConnectionKey(ctx context.Context, key string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
 }
 
 // Recommender answers a shop's recommendation requests from precomputed models.
@@ -74,8 +85,9 @@ type Config struct {
 	// TrustProxy says a reverse proxy we run sits in front: the client address is then the
 	// last X-Forwarded-For entry (the one our proxy added), else the connection's address.
 	TrustProxy bool
-	// ShopCacheTTL is how long a found shop is remembered (default 10 s), so that a burst
-	// of widget requests costs one lookup.
+	// ShopCache remembers found shops; nil: a cache of its own, keeping a shop for
+	// ShopCacheTTL (default 10 s).
+	ShopCache    ShopCache
 	ShopCacheTTL time.Duration
 	Now          func() time.Time
 	Log          *slog.Logger
@@ -86,7 +98,6 @@ type Storefront struct {
 	cfg       Config
 	secrets   []string
 	trackKey  []byte
-	shops     *shopCache
 	byAddress *web.Limiter
 	byShop    *web.Limiter
 	// byRelay limits the app proxy per address: those requests come from Shopify's
@@ -112,7 +123,10 @@ func New(cfg Config) *Storefront {
 	if cfg.ShopCacheTTL <= 0 {
 		cfg.ShopCacheTTL = 10 * time.Second
 	}
-	s := &Storefront{cfg: cfg, trackKey: cfg.TrackingKey, shops: newShopCache(cfg.ShopCacheTTL, cfg.Now),
+	if cfg.ShopCache == nil {
+		cfg.ShopCache = shopcache.New(cfg.ShopCacheTTL, cfg.Now)
+	}
+	s := &Storefront{cfg: cfg, trackKey: cfg.TrackingKey,
 		byAddress: web.NewLimiter(cfg.Limits.PerAddress, cfg.Limits.MaxBuckets, cfg.Now),
 		byShop:    web.NewLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now),
 		byRelay:   web.NewLimiter(cfg.Limits.PerShop, cfg.Limits.MaxBuckets, cfg.Now)}
@@ -159,42 +173,3 @@ func shopOf(c *gin.Context) ritorno.Shop {
 
 // customerOf is the verified customer's platform id (ritorno.BuyerKey), 0 when anonymous.
 func customerOf(c *gin.Context) int64 { return c.GetInt64(ctxCustomer) }
-
-// shopCache remembers found shops for a short time. Only hits are kept, so a new shop is
-// seen at once; a shop uninstalled meanwhile is served for at most ttl more.
-type shopCache struct {
-	ttl   time.Duration
-	now   func() time.Time
-	mu    sync.Mutex
-	shops map[string]cachedShop
-}
-
-type cachedShop struct {
-	shop    ritorno.Shop
-	expires time.Time
-}
-
-func newShopCache(ttl time.Duration, now func() time.Time) *shopCache {
-	return &shopCache{ttl: ttl, now: now, shops: map[string]cachedShop{}}
-}
-
-func (sc *shopCache) get(ctx context.Context, key string, load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error) {
-	now := sc.now()
-	sc.mu.Lock()
-	hit, ok := sc.shops[key]
-	sc.mu.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.shop, nil
-	}
-	shop, err := load(ctx)
-	if err != nil {
-		return ritorno.Shop{}, err
-	}
-	sc.mu.Lock()
-	if len(sc.shops) >= 10_000 { // bounded; only real shops get here, so this is rare
-		clear(sc.shops)
-	}
-	sc.shops[key] = cachedShop{shop: shop, expires: now.Add(sc.ttl)}
-	sc.mu.Unlock()
-	return shop, nil
-}

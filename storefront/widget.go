@@ -13,10 +13,12 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// widgetFiles are the widget's two files, embedded so that one binary serves them; the
-// Shopify theme app extension ships byte-identical copies in
-// extensions/ritorno-recommendations/assets/ (a test keeps them equal).
+// widgetFiles are the widget's two files, embedded so that one binary serves them. They
+// are the source: the Shopify theme app extension ships copies in
+// extensions/ritorno-recommendations/assets/, written by `go generate ./storefront`
+// (a test fails when they differ).
 //
+//go:generate go run ./widget/extensionassets
 //go:embed widget/ritorno.js widget/ritorno.css
 var widgetFiles embed.FS
 

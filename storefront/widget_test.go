@@ -168,16 +168,17 @@ func TestWidgetETagFollowsContent(t *testing.T) {
 }
 
 // TestThemeExtensionAssetsMatchWidget keeps the Shopify theme extension's copies identical
-// to the embedded widget, so that both surfaces run the same code.
+// to the embedded widget, so that both surfaces run the same code. The copies are
+// generated (storefront/widget/extensionassets); edit storefront/widget/ only.
 func TestThemeExtensionAssetsMatchWidget(t *testing.T) {
 	for _, name := range []string{"ritorno.js", "ritorno.css"} {
 		copied, err := os.ReadFile("../extensions/ritorno-recommendations/assets/" + name)
 		if err != nil {
-			t.Fatalf("%v (copy storefront/widget/%s there)", err, name)
+			t.Fatalf("%v (run go generate ./storefront)", err)
 		}
 		if !bytes.Equal(copied, mustWidgetFile(t, name)) {
-			t.Errorf("extensions/ritorno-recommendations/assets/%s differs from storefront/widget/%s: "+
-				"run cp storefront/widget/%s extensions/ritorno-recommendations/assets/", name, name, name)
+			t.Errorf("extensions/ritorno-recommendations/assets/%s differs from storefront/widget/%s, its source: "+
+				"edit storefront/widget/ only, then run go generate ./storefront", name, name)
 		}
 	}
 }

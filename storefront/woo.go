@@ -23,7 +23,7 @@ const preflightMaxAge = "600"
 // unknown key, another platform's shop or an uninstalled one are all 404.
 func (s *Storefront) wooShop(c *gin.Context) {
 	key := c.Param("key")
-	shop, err := s.shops.get(c.Request.Context(), "woocommerce:"+key, func(ctx context.Context) (ritorno.Shop, error) {
+	shop, err := s.cfg.ShopCache.ByConnectionKey(c.Request.Context(), key, func(ctx context.Context) (ritorno.Shop, error) {
 		return s.cfg.Shops.ShopByConnectionKey(ctx, key)
 	})
 	switch {

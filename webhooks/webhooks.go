@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ritorno/ritorno"
+	"github.com/ritorno/ritorno/shopcache"
 	"github.com/ritorno/ritorno/web"
 )
 
@@ -33,6 +34,17 @@ type Shops interface {
 	ShopByDomain(ctx context.Context, platform ritorno.PlatformName, domain string) (ritorno.Shop, error)
 	ShopByConnectionKey(ctx context.Context, key string) (ritorno.Shop, error)
 	Credentials(ctx context.Context, shopID int64) (ritorno.ShopCredentials, error)
+}
+
+// ShopCache remembers found shops for a short time, so that a burst of deliveries costs
+// one lookup (a shopcache.Cache, shared with the applier, which forgets a shop when it
+// changes its status). Only hits are kept: a shop that appears is seen at once, and parked
+// deliveries are released by the store when it is created. A removed shop may be seen for
+// the cache's TTL more; its deliveries then fail in processing (shop not found) and stay
+// visible in the inbox.
+type ShopCache interface {
+	ByDomain(ctx context.Context, platform ritorno.PlatformName, domain string,
+		load func(context.Context) (ritorno.Shop, error)) (ritorno.Shop, error)
 }
 
 // ShopifyVerifier checks a Shopify delivery's HMAC header against the app secrets.
@@ -51,6 +63,7 @@ type WooCommerceVerifier interface {
 type Config struct {
 	Inbox       Inbox
 	Shops       Shops
+	ShopCache   ShopCache // nil: a cache of its own (10 s)
 	Shopify     ShopifyVerifier
 	WooCommerce WooCommerceVerifier
 	// Platforms tell which topics are known; a verified delivery of another topic is stored
@@ -67,7 +80,6 @@ type Receiver struct {
 	cfg       Config
 	platforms map[ritorno.PlatformName]ritorno.Platform
 	outcomes  *prometheus.CounterVec
-	shops     *shopCache
 	commits   *groupCommit
 }
 
@@ -93,7 +105,10 @@ func NewReceiver(cfg Config) *Receiver {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
-	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{}, shops: newShopCache(10*time.Second, cfg.Now), commits: newGroupCommit(cfg.Inbox),
+	if cfg.ShopCache == nil {
+		cfg.ShopCache = shopcache.New(10*time.Second, cfg.Now)
+	}
+	r := &Receiver{cfg: cfg, platforms: map[ritorno.PlatformName]ritorno.Platform{}, commits: newGroupCommit(cfg.Inbox),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ritorno_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by platform, topic (\"other\" when unknown or unverified) and result.",
@@ -179,7 +194,7 @@ func (r *Receiver) shopify(c *gin.Context) {
 		d.Status, d.LastError = ritorno.DeliveryFailed, "missing or invalid shop domain header"
 	}
 	r.record(c, d, func(ctx context.Context) (ritorno.Shop, error) {
-		return r.shops.get(ctx, "shopify:"+d.ShopDomain, func(ctx context.Context) (ritorno.Shop, error) {
+		return r.cfg.ShopCache.ByDomain(ctx, ritorno.Shopify, d.ShopDomain, func(ctx context.Context) (ritorno.Shop, error) {
 			return r.cfg.Shops.ShopByDomain(ctx, ritorno.Shopify, d.ShopDomain)
 		})
 	})

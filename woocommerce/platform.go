@@ -6,16 +6,20 @@ import (
 	"github.com/ritorno/ritorno"
 )
 
-// topics maps the webhook topics Ritorno creates onto events. Refunds reach WooCommerce
-// webhooks as order.updated; restored resources come back as upserts.
-var topics = map[string]ritorno.EventKind{
-	"order.created": ritorno.EventOrderUpserted, "order.updated": ritorno.EventOrderUpserted,
-	"order.restored": ritorno.EventOrderUpserted, "order.deleted": ritorno.EventOrderDeleted,
-	"customer.created": ritorno.EventCustomerUpserted, "customer.updated": ritorno.EventCustomerUpserted,
-	"customer.restored": ritorno.EventCustomerUpserted, "customer.deleted": ritorno.EventCustomerDeleted,
-	"product.created": ritorno.EventProductUpserted, "product.updated": ritorno.EventProductUpserted,
-	"product.restored": ritorno.EventProductUpserted, "product.published": ritorno.EventProductUpserted,
-	"product.deleted": ritorno.EventProductDeleted,
+// decoder turns a verified delivery body of one topic into its event for shop.
+type decoder func(body []byte, shop ritorno.Shop) (ritorno.Event, error)
+
+// topics maps the webhook topics Ritorno creates onto their decoders; KnownTopic and
+// DecodeEvent both read it. Refunds reach WooCommerce webhooks as order.updated;
+// restored resources come back as upserts.
+var topics = map[string]decoder{
+	"order.created": decodeOrderEvent, "order.updated": decodeOrderEvent,
+	"order.restored": decodeOrderEvent, "order.deleted": deletion(ritorno.EventOrderDeleted),
+	"customer.created": decodeCustomerEvent, "customer.updated": decodeCustomerEvent,
+	"customer.restored": decodeCustomerEvent, "customer.deleted": deletion(ritorno.EventCustomerDeleted),
+	"product.created": decodeProductEvent, "product.updated": decodeProductEvent,
+	"product.restored": decodeProductEvent, "product.published": decodeProductEvent,
+	"product.deleted": deletion(ritorno.EventProductDeleted),
 }
 
 // Topics lists the webhook topics the adapter decodes.
@@ -46,31 +50,42 @@ func (Platform) KnownTopic(topic string) bool {
 
 // DecodeEvent decodes a verified delivery body of topic for shop.
 func (Platform) DecodeEvent(topic string, body []byte, shop ritorno.Shop) (ritorno.Event, error) {
-	kind, ok := topics[topic]
+	decode, ok := topics[topic]
 	if !ok {
 		return ritorno.Event{}, ritorno.Errorf(ritorno.EINVALID, "topic is not handled")
 	}
-	ev := ritorno.Event{Kind: kind}
-	var err error
-	switch kind {
-	case ritorno.EventOrderUpserted:
-		ev.Order, err = DecodeOrder(body)
-	case ritorno.EventCustomerUpserted:
-		ev.Customer, err = DecodeCustomer(body)
-	case ritorno.EventProductUpserted:
-		if isVariation(body) {
-			// A variation alone cannot replace its product's variant list; the product's own
-			// delivery (or the backfill) carries it.
-			return ritorno.Event{Kind: ritorno.EventNone}, nil
-		}
-		ev.Product, err = DecodeProduct(body, shop.Currency)
-	case ritorno.EventOrderDeleted, ritorno.EventCustomerDeleted, ritorno.EventProductDeleted:
-		ev.DeletedID, err = DecodeDeletion(body)
-		ev.At = time.Now().UTC()
-	}
+	ev, err := decode(body, shop)
 	if err != nil {
 		return ritorno.Event{}, err
 	}
 	ev.Sanitize(time.Now())
 	return ev, nil
+}
+
+func decodeOrderEvent(body []byte, _ ritorno.Shop) (ritorno.Event, error) {
+	o, err := DecodeOrder(body)
+	return ritorno.Event{Kind: ritorno.EventOrderUpserted, Order: o}, err
+}
+
+func decodeCustomerEvent(body []byte, _ ritorno.Shop) (ritorno.Event, error) {
+	c, err := DecodeCustomer(body)
+	return ritorno.Event{Kind: ritorno.EventCustomerUpserted, Customer: c}, err
+}
+
+func decodeProductEvent(body []byte, shop ritorno.Shop) (ritorno.Event, error) {
+	if isVariation(body) {
+		// A variation alone cannot replace its product's variant list; the product's own
+		// delivery (or the backfill) carries it.
+		return ritorno.Event{Kind: ritorno.EventNone}, nil
+	}
+	p, err := DecodeProduct(body, shop.Currency)
+	return ritorno.Event{Kind: ritorno.EventProductUpserted, Product: p}, err
+}
+
+// deletion decodes the deleted resource's id into an event of kind, at the time of receipt.
+func deletion(kind ritorno.EventKind) decoder {
+	return func(body []byte, _ ritorno.Shop) (ritorno.Event, error) {
+		id, err := DecodeDeletion(body)
+		return ritorno.Event{Kind: kind, DeletedID: id, At: time.Now().UTC()}, err
+	}
 }

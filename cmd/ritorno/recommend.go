@@ -36,21 +36,45 @@ type recommendView struct {
 	Items        []recommendItemView `json:"items"`
 	Notes        []string            `json:"notes"`
 	BuildSeconds float64             `json:"build_seconds"`
-	Model        recommend.Stats     `json:"model"`
+	Model        modelView           `json:"model"`
 	HeapMB       float64             `json:"heap_mb"`
 }
 
 type recommendItemView struct {
-	ProductID int64              `json:"product_id"`
-	VariantID int64              `json:"variant_id"`
-	Title     string             `json:"title"`
-	Handle    string             `json:"handle,omitempty"`
-	Price     moneyView          `json:"price"`
-	Kind      string             `json:"kind"`
-	Source    string             `json:"source"`
-	Score     float64            `json:"score"`
-	Reason    string             `json:"reason"`
-	Evidence  recommend.Evidence `json:"evidence"`
+	ProductID int64        `json:"product_id"`
+	VariantID int64        `json:"variant_id"`
+	Title     string       `json:"title"`
+	Handle    string       `json:"handle,omitempty"`
+	Price     moneyView    `json:"price"`
+	Kind      string       `json:"kind"`
+	Source    string       `json:"source"`
+	Score     float64      `json:"score"`
+	Reason    string       `json:"reason"`
+	Evidence  evidenceView `json:"evidence"`
+}
+
+// modelView is recommend.Stats, the built model's size. It and evidenceView have exactly
+// the engine's fields and are converted to (a field added there fails to compile here).
+type modelView struct {
+	ShopID   int64 `json:"shop_id"`
+	Products int   `json:"products"`
+	Catalog  int   `json:"catalog"`
+	Orders   int   `json:"orders"`
+	Buyers   int   `json:"buyers"`
+	Pairs    int   `json:"pairs"`
+	Bytes    int64 `json:"approx_bytes"`
+}
+
+// evidenceView is recommend.Evidence; a number that does not apply to the item's kind is
+// left out.
+type evidenceView struct {
+	Buyers       int     `json:"buyers"`
+	Orders       int     `json:"orders,omitempty"`
+	Lift         float64 `json:"lift,omitempty"`
+	PriceRatio   float64 `json:"price_ratio,omitempty"`
+	IntervalDays float64 `json:"interval_days,omitempty"`
+	DaysSince    float64 `json:"days_since,omitempty"`
+	Anchor       int64   `json:"anchor,omitempty"`
 }
 
 func runRecommend(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
@@ -154,14 +178,14 @@ func recommendAndPrint(ctx context.Context, db *store.DB, shop ritorno.Shop, req
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	out := recommendView{Shop: shop.Domain, Placement: string(req.Placement), Items: []recommendItemView{}, Notes: res.Notes,
-		BuildSeconds: built.Seconds(), Model: status.Stats, HeapMB: float64(ms.HeapAlloc) / (1 << 20)}
+		BuildSeconds: built.Seconds(), Model: modelView(status.Stats), HeapMB: float64(ms.HeapAlloc) / (1 << 20)}
 	if out.Notes == nil {
 		out.Notes = []string{}
 	}
 	for _, it := range res.Items {
 		out.Items = append(out.Items, recommendItemView{ProductID: it.ProductID, VariantID: it.VariantID, Title: it.Title,
 			Handle: it.Handle, Price: viewMoney(it.Price), Kind: string(it.Kind), Source: it.Source, Score: it.Score,
-			Reason: it.Reason, Evidence: it.Evidence})
+			Reason: it.Reason, Evidence: evidenceView(it.Evidence)})
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

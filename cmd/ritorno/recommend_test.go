@@ -82,6 +82,10 @@ func TestRecommendCommand(t *testing.T) {
 				if v.Placement != c.placement || v.Model.Orders != 4 {
 					t.Fatalf("printed %s", out)
 				}
+				// The engine's types carry no json tags: the printed names are the views' own.
+				if !strings.Contains(out, `"approx_bytes"`) || c.first != 0 && !strings.Contains(out, `"buyers"`) {
+					t.Fatalf("printed without the view's field names: %s", out)
+				}
 				if c.first != 0 && (len(v.Items) == 0 || v.Items[0].ProductID != c.first || v.Items[0].Reason == "" || v.Items[0].Price.Currency != "EUR") {
 					t.Fatalf("first item is not %d with a reason: %s", c.first, out)
 				}

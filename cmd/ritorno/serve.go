@@ -24,6 +24,7 @@ import (
 	"github.com/ritorno/ritorno/history"
 	"github.com/ritorno/ritorno/jobs"
 	"github.com/ritorno/ritorno/recommend"
+	"github.com/ritorno/ritorno/shopcache"
 	"github.com/ritorno/ritorno/shopify"
 	"github.com/ritorno/ritorno/store"
 	"github.com/ritorno/ritorno/storefront"
@@ -88,6 +89,7 @@ type Main struct {
 	runner     *jobs.Runner
 	purger     *jobs.Purger
 	receiver   *webhooks.Receiver
+	shops      *shopcache.Cache // one cache for the receiver, the storefront and the applier
 	backfiller *history.Backfiller
 	insights   *analytics.Scheduler
 	recommend  *recommend.Service
@@ -121,15 +123,22 @@ func (m *Main) Open(ctx context.Context) error {
 	// Recommendations: one model per shop in memory, kept current from storage.
 	m.recommend = &recommend.Service{Store: m.db, Log: m.log.With("component", "recommend")}
 
+	// One shop cache for the webhook receiver, the storefront and the applier: the applier
+	// forgets a shop when it changes its status, and the others then see it at once. 5 s
+	// bounds how long another replica's status change goes unseen.
+	m.shops = shopcache.New(5*time.Second, nil)
+
 	// Platform adapters and webhook processing.
 	platforms := []ritorno.Platform{shopify.NewPlatform(), woocommerce.NewPlatform()}
 	applier := history.NewApplier(historyStore{m.db}, platforms...)
+	applier.UseShopCache(m.shops)
 	applier.WhenExportFinishes(m.backfiller.WakeShop)
 	m.runner = jobs.NewRunner(m.db, applier, jobs.Config{}, m.log.With("component", "jobs"), m.registry)
 	m.purger = &jobs.Purger{Store: m.db, Retention: m.cfg.InboxRetention, Log: m.log.With("component", "purge")}
 	m.receiver = webhooks.NewReceiver(webhooks.Config{
 		Inbox:       m.db,
 		Shops:       m.db,
+		ShopCache:   m.shops,
 		Shopify:     shopify.NewVerifier(m.cfg.ShopifyAPISecret, m.cfg.ShopifyPrevSecret),
 		WooCommerce: woocommerce.Verifier{},
 		Platforms:   platforms,
@@ -205,8 +214,8 @@ func (m *Main) surfaces(ctx context.Context, shopifyAuth *shopifyAuth) ([]func(g
 
 	// The shopper surface: recommendations and their events, through the Shopify app proxy
 	// and the WooCommerce public routes, and the widget itself.
-	shopper := storefront.New(storefront.Config{Shops: m.db, Recommender: m.recommend, Events: m.db,
-		ShopifySecret: m.cfg.ShopifyAPISecret, ShopifyPreviousSecret: m.cfg.ShopifyPrevSecret,
+	shopper := storefront.New(storefront.Config{Shops: m.db, ShopCache: m.shops, Recommender: m.recommend,
+		Events: m.db, ShopifySecret: m.cfg.ShopifyAPISecret, ShopifyPreviousSecret: m.cfg.ShopifyPrevSecret,
 		TrackingKey: m.cfg.trackingKey(), TrustProxy: m.cfg.TrustProxy, Log: m.log.With("component", "storefront")})
 	surfaces := []func(gin.IRouter){m.receiver.Register, merchant.Register, shopper.Register, storefront.RegisterWidget}
 	if demo != nil {
