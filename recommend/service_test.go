@@ -245,12 +245,18 @@ func TestServiceWatermarkMovesOnWhenNothingChanges(t *testing.T) {
 func TestServiceDueWhenAShopIsWanted(t *testing.T) {
 	svc := &recommend.Service{}
 	due := svc.Due()
-	for name, want := range map[string]func(){
-		"warm":     func() { svc.Warm(1) },
-		"request":  func() { svc.Recommend(context.Background(), 2, recommend.Request{}) },
-		"controls": func() { svc.ControlsChanged(1) },
+	// In this order: a shop warmed, another asked for, then the first one's controls changed
+	// (a map's random order made "warm" run after "controls" had already made shop 1 known).
+	for _, c := range []struct {
+		name string
+		want func()
+	}{
+		{"warm", func() { svc.Warm(1) }},
+		{"request", func() { svc.Recommend(context.Background(), 2, recommend.Request{}) }},
+		{"controls", func() { svc.ControlsChanged(1) }},
 	} {
-		want()
+		name := c.name
+		c.want()
 		select {
 		case <-due:
 		default:
