@@ -124,47 +124,8 @@ func (db *DB) insertDeliveries(ctx context.Context, ds []ritorno.Delivery) (dupl
 // FinishDelivery it fences each by its attempt number and clears the body; it returns the
 // ids whose claim had moved on (stale), whose outcome was dropped.
 func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stale []int64, err error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	if db.sql == nil {
-		return nil, errBoundDB
-	}
-	var q strings.Builder
-	args := []any{string(ritorno.DeliveryDone), db.now(), []byte{}, string(ritorno.DeliveryProcessing)}
-	q.WriteString(`UPDATE webhook_deliveries SET status = ?, locked_until = NULL, last_error = '', processed_at = ?, body = ?
-		WHERE status = ? AND (id, attempts) IN (`)
-	for i := range ids {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?)")
-		args = append(args, ids[i], attempts[i])
-	}
-	q.WriteString(") RETURNING id")
-	query := db.dialect.Rebind(q.String())
-	rows, err := db.sql.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err, "deliveries")
-	}
-	defer rows.Close()
-	finished := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err, "deliveries")
-		}
-		finished[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err, "deliveries")
-	}
-	for _, id := range ids {
-		if !finished[id] {
-			stale = append(stale, id)
-		}
-	}
-	return stale, nil
+	return db.updateClaims(ctx, "status = ?, locked_until = NULL, last_error = '', processed_at = ?, body = ?",
+		[]any{string(ritorno.DeliveryDone), db.now(), []byte{}}, ids, attempts)
 }
 
 // ExtendClaims renews the lease of deliveries a worker still holds — ids[i] at attempt
@@ -172,6 +133,12 @@ func (db *DB) FinishDone(ctx context.Context, ids []int64, attempts []int) (stal
 // or claimed again by another worker after the lease ran out). The attempt number fences
 // it like FinishDone: a worker that lost its claim cannot extend the next one's.
 func (db *DB) ExtendClaims(ctx context.Context, ids []int64, attempts []int, lease time.Duration) (lost []int64, err error) {
+	return db.updateClaims(ctx, "locked_until = ?", []any{db.now().Add(lease)}, ids, attempts)
+}
+
+// updateClaims sets columns (set, with its arguments) on the deliveries still claimed at
+// the given attempts, in one statement, and returns the ids whose claim had moved on.
+func (db *DB) updateClaims(ctx context.Context, set string, setArgs []any, ids []int64, attempts []int) (missed []int64, err error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -179,8 +146,8 @@ func (db *DB) ExtendClaims(ctx context.Context, ids []int64, attempts []int, lea
 		return nil, errBoundDB
 	}
 	var q strings.Builder
-	args := []any{db.now().Add(lease), string(ritorno.DeliveryProcessing)}
-	q.WriteString(`UPDATE webhook_deliveries SET locked_until = ? WHERE status = ? AND (id, attempts) IN (`)
+	args := append(setArgs, string(ritorno.DeliveryProcessing))
+	q.WriteString("UPDATE webhook_deliveries SET " + set + " WHERE status = ? AND (id, attempts) IN (")
 	for i := range ids {
 		if i > 0 {
 			q.WriteString(", ")
@@ -194,21 +161,21 @@ func (db *DB) ExtendClaims(ctx context.Context, ids []int64, attempts []int, lea
 		return nil, translate(err, "deliveries")
 	}
 	defer rows.Close()
-	held := map[int64]bool{}
+	updated := map[int64]bool{}
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, translate(err, "deliveries")
 		}
-		held[id] = true
+		updated[id] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(err, "deliveries")
 	}
 	for _, id := range ids {
-		if !held[id] {
-			lost = append(lost, id)
+		if !updated[id] {
+			missed = append(missed, id)
 		}
 	}
-	return lost, nil
+	return missed, nil
 }
